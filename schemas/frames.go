@@ -1,0 +1,88 @@
+package schemas
+
+type FrameType string
+
+const (
+	FrameHello        FrameType = "hello"
+	FrameHelloOK      FrameType = "hello_ok"
+	FrameError        FrameType = "error"
+	FrameStreamOpen   FrameType = "stream_open"
+	FrameStreamData   FrameType = "stream_data"
+	FrameStreamClose  FrameType = "stream_close"
+	FrameStreamWindow FrameType = "stream_window"
+	FramePing         FrameType = "ping"
+	FramePong         FrameType = "pong"
+)
+
+const (
+	FeatureBinary      = "binary"
+	FeatureFlowControl = "flow_control"
+)
+
+type Hello struct {
+	Type          FrameType `json:"type"`
+	DeviceID      string    `json:"device_id"`
+	AccessToken   string    `json:"access_token"`
+	Region        string    `json:"region"`
+	ClientVersion string    `json:"client_version,omitempty"`
+	Platform      string    `json:"platform,omitempty"`
+	Features      []string  `json:"features,omitempty"`
+}
+
+type HelloOK struct {
+	Type      FrameType      `json:"type"`
+	SessionID string         `json:"session_id"`
+	Features  []string       `json:"features,omitempty"`
+	Limits    *SessionLimits `json:"limits,omitempty"`
+}
+
+type SessionLimits struct {
+	MaxStreams     int `json:"max_streams"`
+	MaxFrameSize   int `json:"max_frame_size"`
+	InitialWindow  int `json:"initial_window,omitempty"`
+	PingIntervalMS int `json:"ping_interval_ms"`
+	IdleTimeoutMS  int `json:"idle_timeout_ms"`
+}
+
+type ErrorFrame struct {
+	Type     FrameType `json:"type"`
+	Code     ErrorCode `json:"code"`
+	StreamID *uint32   `json:"stream_id,omitempty"`
+	Message  string    `json:"message,omitempty"`
+	Limit    LimitKind `json:"limit,omitempty"`
+}
+
+type StreamOpen struct {
+	Type     FrameType `json:"type"`
+	StreamID uint32    `json:"stream_id"`
+	Target   string    `json:"target"`
+}
+
+type StreamData struct {
+	Type     FrameType `json:"type"`
+	StreamID uint32    `json:"stream_id"`
+	Payload  []byte    `json:"payload"`
+}
+
+type StreamClose struct {
+	Type     FrameType `json:"type"`
+	StreamID uint32    `json:"stream_id"`
+	Code     ErrorCode `json:"code,omitempty"`
+	Message  string    `json:"message,omitempty"`
+}
+
+type StreamWindow struct {
+	Type     FrameType `json:"type"`
+	StreamID uint32    `json:"stream_id"`
+	Credit   uint32    `json:"credit"`
+}
+
+type Ping struct {
+	Type FrameType `json:"type"`
+	ID   uint64    `json:"id,omitempty"`
+}
+
+type Pong struct {
+	Type FrameType `json:"type"`
+	ID   uint64    `json:"id,omitempty"`
+}

@@ -1,0 +1,115 @@
+package schemas
+
+import (
+	"fmt"
+	"strings"
+)
+
+const (
+	StreamUsage      = "USAGE"
+	StreamSessions   = "SESSIONS"
+	StreamHeartbeats = "HEARTBEATS"
+
+	SubjectUsageAll     = "httvps.usage.>"
+	SubjectSessionAll   = "httvps.session.>"
+	SubjectHeartbeatAll = "httvps.heartbeat.>"
+	SubjectControlAll   = "httvps.control.>"
+
+	SubjectGatewayHeartbeatAll = "httvps.heartbeat.gateway.*"
+	SubjectOutlineHeartbeatAll = "httvps.heartbeat.outline.*"
+	SubjectSessionStartedAll   = "httvps.session.started.*"
+	SubjectSessionEndedAll     = "httvps.session.ended.*"
+
+	SubjectValidateDevice = "httvps.rpc.accounts.validate-device"
+	SubjectAssignOutline  = "httvps.rpc.nodes.assign-outline"
+	SubjectAdminPrefix    = "httvps.rpc.admin"
+
+	ServiceAccounts     = "accounts"
+	ServiceNodeRegistry = "node-registry"
+
+	ConsumerUsageAggregator    = "usage-aggregator"
+	ConsumerSessionsAggregator = "usage-aggregator-sessions"
+	ConsumerSessionsRegistry   = "node-registry-sessions"
+	ConsumerHeartbeatsRegistry = "node-registry-heartbeats"
+
+	HeaderMsgID = "Nats-Msg-Id"
+
+	NoRegion = "none"
+)
+
+type SessionEvent string
+
+const (
+	SessionStartedEvent SessionEvent = "started"
+	SessionEndedEvent   SessionEvent = "ended"
+)
+
+type ControlScope string
+
+const (
+	ScopeUser    ControlScope = "user"
+	ScopeDevice  ControlScope = "device"
+	ScopeSession ControlScope = "session"
+	ScopeGateway ControlScope = "gateway"
+)
+
+type ControlWhat string
+
+const (
+	ControlKick   ControlWhat = "kick"
+	ControlLimit  ControlWhat = "limit"
+	ControlRevoke ControlWhat = "revoke"
+)
+
+func ValidToken(s string) error {
+	if s == "" {
+		return fmt.Errorf("empty subject token")
+	}
+	if strings.ContainsAny(s, ".*> \t\r\n") {
+		return fmt.Errorf("subject token %q contains one of '.', '*', '>' or white space", s)
+	}
+	return nil
+}
+
+func token(s string) string {
+	if ValidToken(s) != nil {
+		return strings.Map(func(r rune) rune {
+			if strings.ContainsRune(".*> \t\r\n", r) {
+				return '_'
+			}
+			return r
+		}, s)
+	}
+	return s
+}
+
+func UsageSubject(region, gatewayID string) string {
+	if region == "" {
+		region = NoRegion
+	}
+	return "httvps.usage." + token(region) + "." + token(gatewayID)
+}
+
+func SessionSubject(event SessionEvent, gatewayID string) string {
+	return "httvps.session." + string(event) + "." + token(gatewayID)
+}
+
+func GatewayHeartbeatSubject(gatewayID string) string {
+	return "httvps.heartbeat.gateway." + token(gatewayID)
+}
+
+func OutlineHeartbeatSubject(nodeID int64) string {
+	return fmt.Sprintf("httvps.heartbeat.outline.%d", nodeID)
+}
+
+func AdminSubject(resource, verb string) string {
+	return SubjectAdminPrefix + "." + token(resource) + "." + token(verb)
+}
+
+func ControlSubject(scope ControlScope, id string, what ControlWhat) string {
+	return "httvps.control." + string(scope) + "." + token(id) + "." + string(what)
+}
+
+func UsageMsgID(sessionID string, seq uint64) string {
+	return fmt.Sprintf("%s:%d", sessionID, seq)
+}

@@ -1,0 +1,2 @@
+// Package shared is the infrastructure several HTTVPS services use.
+package shared

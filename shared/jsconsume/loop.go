@@ -1,0 +1,110 @@
+// Package jsconsume runs batched JetStream pull consumers that ack only after the batch is stored.
+package jsconsume
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/rs/zerolog"
+)
+
+type Item[T any] struct {
+	Msg   jetstream.Msg
+	Value T
+}
+
+type Loop[T any] struct {
+	Name      string
+	Consumer  jetstream.Consumer
+	Decode    func(msg jetstream.Msg) (T, error)
+	Handle    func(ctx context.Context, items []Item[T]) error
+	BatchSize int
+	MaxWait   time.Duration
+	NakDelay  time.Duration
+	Log       zerolog.Logger
+	Metrics   *Metrics
+}
+
+func (l *Loop[T]) Run(ctx context.Context) error {
+	batch, wait, delay := l.BatchSize, l.MaxWait, l.NakDelay
+	if batch <= 0 {
+		batch = 500
+	}
+	if wait <= 0 {
+		wait = time.Second
+	}
+	if delay <= 0 {
+		delay = time.Second
+	}
+	for ctx.Err() == nil {
+		msgs, err := l.Consumer.Fetch(batch, jetstream.FetchMaxWait(wait))
+		if err != nil {
+			if ctx.Err() != nil {
+				break
+			}
+			l.Log.Warn().Err(err).Str("consumer", l.Name).Msg("fetch failed")
+			sleep(ctx, delay)
+			continue
+		}
+		var items []Item[T]
+		for msg := range msgs.Messages() {
+			v, derr := l.Decode(msg)
+			if derr != nil {
+				l.terminate(msg, derr)
+				continue
+			}
+			items = append(items, Item[T]{Msg: msg, Value: v})
+		}
+		if ferr := msgs.Error(); ferr != nil && !errors.Is(ferr, jetstream.ErrNoMessages) && ctx.Err() == nil {
+			l.Log.Debug().Err(ferr).Str("consumer", l.Name).Msg("fetch ended")
+		}
+		if len(items) == 0 {
+			continue
+		}
+		l.process(ctx, items, delay)
+	}
+	return nil
+}
+
+func (l *Loop[T]) process(ctx context.Context, items []Item[T], delay time.Duration) {
+	start := time.Now()
+	err := l.Handle(ctx, items)
+	l.Metrics.observeBatch(l.Name, len(items), time.Since(start))
+	if err != nil {
+		l.Log.Error().Err(err).Str("consumer", l.Name).Int("count", len(items)).Msg("batch not stored, will be redelivered")
+		for _, it := range items {
+			if nerr := it.Msg.NakWithDelay(delay); nerr != nil {
+				l.Log.Warn().Err(nerr).Msg("nak")
+			}
+		}
+		l.Metrics.add(l.Name, "nak", len(items))
+		return
+	}
+	for _, it := range items {
+		if aerr := it.Msg.Ack(); aerr != nil {
+			l.Log.Warn().Err(aerr).Msg("ack")
+		}
+	}
+	l.Metrics.add(l.Name, "ack", len(items))
+}
+
+func (l *Loop[T]) terminate(msg jetstream.Msg, err error) {
+	reason := fmt.Sprintf("malformed: %v", err)
+	l.Log.Warn().Str("consumer", l.Name).Str("subject", msg.Subject()).Str("reason", reason).Msg("message terminated")
+	if terr := msg.TermWithReason(reason); terr != nil {
+		l.Log.Warn().Err(terr).Msg("term")
+	}
+	l.Metrics.add(l.Name, "term", 1)
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
+}
