@@ -72,6 +72,9 @@ func ValidToken(s string) error {
 }
 
 func token(s string) string {
+	if s == "" {
+		return "_"
+	}
 	if ValidToken(s) != nil {
 		return strings.Map(func(r rune) rune {
 			if strings.ContainsRune(".*> \t\r\n", r) {
