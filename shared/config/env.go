@@ -2,7 +2,6 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -151,7 +150,11 @@ func (e *Env) Err() error {
 	if len(e.errs) == 0 {
 		return nil
 	}
-	return fmt.Errorf("config: %w", errors.Join(e.errs...))
+	msgs := make([]string, len(e.errs))
+	for i, err := range e.errs {
+		msgs[i] = err.Error()
+	}
+	return fmt.Errorf("config: %s", strings.Join(msgs, "; "))
 }
 
 func (e *Env) Known() []string {

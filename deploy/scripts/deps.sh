@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what HTTVPS needs from Debian when it is missing. Usage: deps.sh [run|test|bench]
+set -euo pipefail
+mode=${1:-test}
+
+have_postgres() {
+  local bindir
+  bindir=$(pg_config --bindir 2>/dev/null || true)
+  [ -n "$bindir" ] && [ -x "$bindir/postgres" ] && return 0
+  compgen -G '/usr/lib/postgresql/*/bin/postgres' >/dev/null
+}
+
+need=()
+have_postgres || need+=(postgresql postgresql-client)
+command -v pg_config >/dev/null 2>&1 || need+=(libpq-dev)
+if [ "$mode" != run ]; then
+  command -v ss-server >/dev/null 2>&1 || need+=(shadowsocks-libev)
+  command -v curl >/dev/null 2>&1 || need+=(curl)
+fi
+
+if [ ${#need[@]} -gt 0 ]; then
+  echo "deps: installing ${need[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+  if command -v systemctl >/dev/null 2>&1; then
+    $sudo systemctl disable --now shadowsocks-libev >/dev/null 2>&1 || true
+  fi
+fi
