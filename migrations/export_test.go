@@ -1,0 +1,3 @@
+package migrations
+
+const LockKey = lockKey

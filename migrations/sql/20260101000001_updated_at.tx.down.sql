@@ -1,0 +1,1 @@
+DROP FUNCTION httvps_set_updated_at();

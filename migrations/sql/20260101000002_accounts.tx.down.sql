@@ -1,0 +1,4 @@
+DROP TABLE subscriptions;
+DROP TABLE devices;
+DROP TABLE plans;
+DROP TABLE users;

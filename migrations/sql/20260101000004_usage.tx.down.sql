@@ -1,0 +1,3 @@
+DROP TABLE usage_limit_events;
+DROP TABLE usage_periods;
+DROP TABLE sessions;

@@ -1,0 +1,1 @@
+DROP INDEX subscriptions_active_valid_until_idx;

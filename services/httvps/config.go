@@ -1,0 +1,59 @@
+package httvps
+
+import (
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/httvps/httvps/shared/config"
+	"github.com/httvps/httvps/shared/db"
+	"github.com/httvps/httvps/shared/natsx"
+)
+
+const (
+	EnvDataDir         = "HTTVPS_DATA_DIR"
+	EnvNATSListen      = "HTTVPS_NATS_LISTEN"
+	EnvNATSURL         = "HTTVPS_NATS_URL"
+	EnvNATSReplicas    = "HTTVPS_NATS_REPLICAS"
+	EnvDatabaseURL     = "HTTVPS_DATABASE_URL"
+	EnvLocalPGPort     = "HTTVPS_LOCAL_PG_PORT"
+	EnvLogLevel        = "HTTVPS_LOG_LEVEL"
+	EnvShutdownTimeout = "HTTVPS_SHUTDOWN_TIMEOUT"
+	EnvDBMaxOpenConns  = "HTTVPS_DB_MAX_OPEN_CONNS"
+)
+
+type Config struct {
+	DataDir         string
+	NATSListen      string
+	NATSURL         string
+	DatabaseURL     string
+	LocalPGPort     int
+	LogLevel        string
+	ShutdownTimeout time.Duration
+	Streams         natsx.StreamsConfig
+	Pool            db.PoolConfig
+}
+
+func LoadConfig(env *config.Env) Config {
+	c := Config{
+		DataDir:         env.String(EnvDataDir, ".data"),
+		NATSListen:      env.HostPort(EnvNATSListen, "127.0.0.1:4222"),
+		NATSURL:         env.String(EnvNATSURL, ""),
+		DatabaseURL:     env.String(EnvDatabaseURL, ""),
+		LocalPGPort:     env.Int(EnvLocalPGPort, 55432, 0, 65535),
+		LogLevel:        env.OneOf(EnvLogLevel, "info", "trace", "debug", "info", "warn", "error"),
+		ShutdownTimeout: env.Duration(EnvShutdownTimeout, 15*time.Second, time.Second),
+		Streams:         natsx.DefaultStreams(),
+		Pool:            db.DefaultPool(),
+	}
+	replicas := env.OneOf(EnvNATSReplicas, "1", "1", "3")
+	c.Streams.Replicas, _ = strconv.Atoi(replicas)
+	c.Pool.MaxOpenConns = env.Int(EnvDBMaxOpenConns, c.Pool.MaxOpenConns, 1, 1000)
+	return c
+}
+
+func (c Config) natsStoreDir() string { return filepath.Join(c.DataDir, "nats") }
+
+func (c Config) postgresDir() string { return filepath.Join(c.DataDir, "postgres") }
+
+func (c Config) tlsDir() string { return filepath.Join(c.DataDir, "tls") }

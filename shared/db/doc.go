@@ -1,0 +1,3 @@
+// Package db opens the PostgreSQL connection pool (bun over pgdriver) that
+// services share.
+package db

@@ -1,0 +1,13 @@
+package testkit
+
+import (
+	"os"
+	"testing"
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv(pgChildEnv) != "" {
+		pgChildMain()
+	}
+	os.Exit(Main(m))
+}

@@ -1,0 +1,13 @@
+//go:build !linux
+
+package testkit
+
+import "syscall"
+
+func pgSysProcAttr(owner *pgOwner, _ syscall.Signal) *syscall.SysProcAttr {
+	attr := &syscall.SysProcAttr{Setpgid: true}
+	if owner != nil {
+		attr.Credential = &syscall.Credential{Uid: owner.uid, Gid: owner.gid}
+	}
+	return attr
+}
