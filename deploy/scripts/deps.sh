@@ -12,10 +12,10 @@ have_postgres() {
 
 need=()
 have_postgres || need+=(postgresql postgresql-client)
-command -v pg_config >/dev/null 2>&1 || need+=(libpq-dev)
 if [ "$mode" != run ]; then
   command -v ss-server >/dev/null 2>&1 || need+=(shadowsocks-libev)
   command -v curl >/dev/null 2>&1 || need+=(curl)
+  command -v jq >/dev/null 2>&1 || need+=(jq)
 fi
 
 if [ ${#need[@]} -gt 0 ]; then
