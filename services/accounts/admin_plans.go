@@ -1,0 +1,90 @@
+package accounts
+
+import (
+	"context"
+	"regexp"
+	"strings"
+
+	"github.com/httvps/httvps/schemas"
+)
+
+const (
+	maxPlanName   = 128
+	maxPlanDevice = 1000
+)
+
+var (
+	currencyPattern = regexp.MustCompile(`^[A-Z]{3}$`)
+	pricePattern    = regexp.MustCompile(`^[0-9]{1,10}(\.[0-9]{1,2})?$`)
+)
+
+type createPlanBody struct {
+	Name           string   `json:"name"`
+	MaxDevices     int      `json:"max_devices"`
+	TrafficLimitGB *Decimal `json:"traffic_limit_gb"`
+	Price          *Decimal `json:"price"`
+	Currency       *string  `json:"currency"`
+}
+
+func (s *Service) listPlans(ctx context.Context, req schemas.AdminRequest) (any, int64, error) {
+	limit, offset, err := pageOf(req)
+	if err != nil {
+		return nil, 0, err
+	}
+	f, err := filterOf(req, "name")
+	if err != nil {
+		return nil, 0, err
+	}
+	plans := []Plan{}
+	q := s.db.NewSelect().Model(&plans)
+	if v, ok := f["name"]; ok {
+		q = q.Where("name = ?", v)
+	}
+	total, err := s.list(ctx, q, limit, offset)
+	return plans, total, err
+}
+
+func (s *Service) getPlan(ctx context.Context, req schemas.AdminRequest) (any, int64, error) {
+	t, err := targetOf(req, "name")
+	if err != nil {
+		return nil, 0, err
+	}
+	var p Plan
+	cond, arg := t.clause()
+	if err := s.getOne(ctx, s.db.NewSelect().Model(&p).Where(cond, arg), "plan", t); err != nil {
+		return nil, 0, err
+	}
+	return p, 0, nil
+}
+
+func (s *Service) createPlan(ctx context.Context, req schemas.AdminRequest) (any, int64, error) {
+	var b createPlanBody
+	if err := decodeBody(req.Body, &b); err != nil {
+		return nil, 0, err
+	}
+	b.Name = strings.TrimSpace(b.Name)
+	switch {
+	case b.Name == "":
+		return nil, 0, invalidf("name: required")
+	case len(b.Name) > maxPlanName:
+		return nil, 0, invalidf("name: at most %d characters", maxPlanName)
+	case b.MaxDevices < 1 || b.MaxDevices > maxPlanDevice:
+		return nil, 0, invalidf("max_devices: required, 1 to %d", maxPlanDevice)
+	case b.TrafficLimitGB != nil && b.TrafficLimitGB.isZero():
+		return nil, 0, invalidf("traffic_limit_gb: must be above 0; leave it out (or null) for unlimited traffic")
+	case b.Price != nil && !pricePattern.MatchString(string(*b.Price)):
+		return nil, 0, invalidf("price: at most 10 digits before the point and 2 after, got %s", *b.Price)
+	case b.Currency != nil && !currencyPattern.MatchString(*b.Currency):
+		return nil, 0, invalidf("currency: must be a three-letter ISO 4217 code such as EUR")
+	case b.Currency != nil && b.Price == nil:
+		return nil, 0, invalidf("currency: only with a price")
+	}
+	p := Plan{Name: b.Name, MaxDevices: b.MaxDevices, TrafficLimitGB: b.TrafficLimitGB, Price: b.Price, Currency: b.Currency}
+	if _, err := s.db.NewInsert().Model(&p).Returning("*").Exec(ctx); err != nil {
+		if isUniqueViolation(err) {
+			return nil, 0, conflictf("plan name %q already exists", b.Name)
+		}
+		return nil, 0, s.dbErr(err, "create plan")
+	}
+	return p, 0, nil
+}

@@ -1,0 +1,42 @@
+package accounts
+
+import (
+	"encoding/json"
+	"strconv"
+	"time"
+
+	"github.com/httvps/httvps/schemas"
+	"github.com/httvps/httvps/shared/logging"
+	"github.com/nats-io/nats.go"
+	"github.com/rs/zerolog"
+)
+
+type events struct {
+	nc  *nats.Conn
+	log zerolog.Logger
+	m   *metrics
+}
+
+func (e events) publish(ev schemas.ControlEvent) {
+	ev.IssuedAt = time.Now().UTC()
+	subject := ev.Subject()
+	data, err := json.Marshal(ev)
+	if err == nil {
+		err = e.nc.Publish(subject, data)
+	}
+	if err != nil {
+		e.m.eventErrors.Inc()
+		e.log.Error().Err(err).Str(logging.FieldSubject, subject).Str(logging.FieldCode, string(ev.Code)).Msg("publish control event")
+		return
+	}
+	e.m.events.WithLabelValues(string(ev.Code)).Inc()
+	e.log.Info().Str(logging.FieldSubject, subject).Str(logging.FieldCode, string(ev.Code)).Str(logging.FieldReason, ev.Reason).Msg("control event")
+}
+
+func (e events) kickUser(userID int64, code schemas.ErrorCode, reason string) {
+	e.publish(schemas.ControlEvent{Scope: schemas.ScopeUser, ID: strconv.FormatInt(userID, 10), What: schemas.ControlKick, Code: code, Reason: reason})
+}
+
+func (e events) revokeDevice(deviceUUID string, code schemas.ErrorCode, reason string) {
+	e.publish(schemas.ControlEvent{Scope: schemas.ScopeDevice, ID: deviceUUID, What: schemas.ControlRevoke, Code: code, Reason: reason})
+}
