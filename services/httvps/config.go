@@ -20,6 +20,7 @@ const (
 	EnvLogLevel        = "HTTVPS_LOG_LEVEL"
 	EnvShutdownTimeout = "HTTVPS_SHUTDOWN_TIMEOUT"
 	EnvDBMaxOpenConns  = "HTTVPS_DB_MAX_OPEN_CONNS"
+	EnvMetricsAddr     = "HTTVPS_METRICS_ADDR"
 )
 
 type Config struct {
@@ -29,6 +30,7 @@ type Config struct {
 	DatabaseURL     string
 	LocalPGPort     int
 	LogLevel        string
+	MetricsAddr     string
 	ShutdownTimeout time.Duration
 	Streams         natsx.StreamsConfig
 	Pool            db.PoolConfig
@@ -43,6 +45,7 @@ func LoadConfig(env *config.Env) Config {
 		LocalPGPort:     env.Int(EnvLocalPGPort, 55432, 0, 65535),
 		LogLevel:        env.OneOf(EnvLogLevel, "info", "trace", "debug", "info", "warn", "error"),
 		ShutdownTimeout: env.Duration(EnvShutdownTimeout, 15*time.Second, time.Second),
+		MetricsAddr:     env.HostPort(EnvMetricsAddr, "127.0.0.1:9100"),
 		Streams:         natsx.DefaultStreams(),
 		Pool:            db.DefaultPool(),
 	}

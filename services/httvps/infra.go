@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"time"
 
@@ -31,6 +33,18 @@ type infra struct {
 	db         *bun.DB
 	natsURL    string
 	dsn        string
+	pgLog      io.Closer
+}
+
+func openPostgresLog(dataDir string) (*os.File, error) {
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("%s: %w", EnvDataDir, err)
+	}
+	f, err := os.OpenFile(filepath.Join(dataDir, "postgres.log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", EnvDataDir, err)
+	}
+	return f, nil
 }
 
 func startInfra(ctx context.Context, cfg Config, log zerolog.Logger, pgLog io.Writer) (*infra, error) {
@@ -122,5 +136,8 @@ func (in *infra) close(ctx context.Context, log zerolog.Logger) {
 	if in.natsServer != nil {
 		in.natsServer.Shutdown()
 		in.natsServer.WaitForShutdown()
+	}
+	if in.pgLog != nil {
+		_ = in.pgLog.Close()
 	}
 }

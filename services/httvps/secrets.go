@@ -13,7 +13,7 @@ import (
 
 const secretsFile = "dev-secrets.env"
 
-var generatedSecrets = []string{"HTTVPS_SECRET_KEY", "HTTVPS_ADMIN_TOKEN", "HTTVPS_NODE_TOKEN"}
+var generatedSecrets = []string{"HTTVPS_SECRET_KEY", "HTTVPS_ADMIN_TOKEN", "HTTVPS_NODE_TOKEN", "HTTVPS_DEMO_OUTLINE_PASSWORD"}
 
 func loadDevSecrets(dataDir string) (map[string]string, error) {
 	path := filepath.Join(dataDir, secretsFile)

@@ -40,7 +40,6 @@ func Run(p Process, build func(r Resources) (Runner, error)) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", EnvLogLevel, err)
 	}
-	log = logging.For(log, p.Name)
 	res := Resources{Log: log, Registry: prometheus.NewRegistry()}
 	res.Registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
@@ -64,12 +63,12 @@ func Run(p Process, build func(r Resources) (Runner, error)) error {
 	}
 	metricsErr := make(chan error, 1)
 	if p.MetricsAddr != "" {
-		srv, err := serveMetrics(p.MetricsAddr, res.Registry, metricsErr)
+		srv, err := ServeMetrics(p.MetricsAddr, promhttp.HandlerFor(res.Registry, promhttp.HandlerOpts{Registry: res.Registry}), metricsErr)
 		if err != nil {
 			return fmt.Errorf("%s: %w", EnvMetricsAddr, err)
 		}
 		log.Info().Str(logging.FieldAddr, srv.Addr).Msg("serving /metrics")
-		defer shutdownHTTP(srv, p.ShutdownTimeout)
+		defer ShutdownHTTP(srv, p.ShutdownTimeout)
 	}
 	runCtx, cancelRun := context.WithCancel(ctx)
 	defer cancelRun()
@@ -84,13 +83,13 @@ func Run(p Process, build func(r Resources) (Runner, error)) error {
 	}
 }
 
-func serveMetrics(addr string, reg *prometheus.Registry, errs chan<- error) (*http.Server, error) {
+func ServeMetrics(addr string, h http.Handler, errs chan<- error) (*http.Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("listen %s: %w", addr, err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("/metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
+	mux.Handle("/metrics", h)
 	srv := &http.Server{Addr: ln.Addr().String(), Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -100,7 +99,7 @@ func serveMetrics(addr string, reg *prometheus.Registry, errs chan<- error) (*ht
 	return srv, nil
 }
 
-func shutdownHTTP(srv *http.Server, timeout time.Duration) {
+func ShutdownHTTP(srv *http.Server, timeout time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	_ = srv.Shutdown(ctx)
