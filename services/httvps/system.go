@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/httvps/httvps/shared/app"
@@ -30,6 +31,8 @@ type System struct {
 	demo     *demo
 	group    *group
 	metrics  *http.Server
+	stopOnce sync.Once
+	stopErr  error
 }
 
 func Main(ctx context.Context, lookup func(string) (string, bool), out, errOut io.Writer) error {
@@ -122,6 +125,11 @@ func (sys *System) serveMetrics() (*http.Server, error) {
 }
 
 func (sys *System) Stop() error {
+	sys.stopOnce.Do(func() { sys.stopErr = sys.stop() })
+	return sys.stopErr
+}
+
+func (sys *System) stop() error {
 	var err error
 	if sys.group != nil {
 		err = sys.group.stopAll(sys.Config.ShutdownTimeout)
@@ -150,4 +158,19 @@ func devDefaults(dataDir string, secrets map[string]string) map[string]string {
 		d[k] = v
 	}
 	return d
+}
+
+func (sys *System) NATSURL() string { return sys.infra.natsURL }
+
+func (sys *System) DSN() string { return sys.infra.dsn }
+
+func (sys *System) EdgeAddr() string { return sys.built.edge.Addr() }
+
+func (sys *System) GatewayAddr() string { return sys.built.gateway.Addr() }
+
+func (sys *System) DemoUser() (userID int64, token string) {
+	if sys.demo == nil {
+		return 0, ""
+	}
+	return sys.demo.seed.UserID, sys.demo.seed.Token
 }
