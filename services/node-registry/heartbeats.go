@@ -1,0 +1,177 @@
+package noderegistry
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/httvps/httvps/schemas"
+	"github.com/httvps/httvps/services/node-registry/internal/store"
+	"github.com/httvps/httvps/shared/jsconsume"
+	"github.com/nats-io/nats.go/jetstream"
+)
+
+const maxHeartbeatText = 255
+
+// heartbeat is one decoded message of the HEARTBEATS stream: exactly one of the two is set.
+type heartbeat struct {
+	gateway *store.GatewayBeat
+	outline *store.OutlineBeat
+}
+
+var (
+	gatewayHeartbeatPrefix = strings.TrimSuffix(schemas.SubjectGatewayHeartbeatAll, "*")
+	outlineHeartbeatPrefix = strings.TrimSuffix(schemas.SubjectOutlineHeartbeatAll, "*")
+)
+
+func (s *Service) heartbeatLoop(c jetstream.Consumer) *jsconsume.Loop[heartbeat] {
+	return &jsconsume.Loop[heartbeat]{
+		Name:      schemas.ConsumerHeartbeatsRegistry,
+		Consumer:  c,
+		Decode:    decodeHeartbeat,
+		Handle:    s.storeHeartbeats,
+		BatchSize: s.cfg.BatchSize,
+		MaxWait:   s.cfg.FetchWait,
+		NakDelay:  s.cfg.NakDelay,
+		Log:       s.log,
+		Metrics:   s.metrics.consumer,
+	}
+}
+
+func decodeHeartbeat(msg jetstream.Msg) (heartbeat, error) {
+	at := storedAt(msg)
+	switch subject := msg.Subject(); {
+	case strings.HasPrefix(subject, gatewayHeartbeatPrefix):
+		b, err := decodeGatewayHeartbeat(subject, msg.Data(), at)
+		return heartbeat{gateway: b}, err
+	case strings.HasPrefix(subject, outlineHeartbeatPrefix):
+		b, err := decodeOutlineHeartbeat(subject, msg.Data(), at)
+		return heartbeat{outline: b}, err
+	default:
+		return heartbeat{}, fmt.Errorf("subject %s is not a gateway or outline heartbeat", subject)
+	}
+}
+
+// storedAt is when the NATS server stored the message: one clock for every heartbeat, so a
+// redelivered old heartbeat is seen as old whatever the sender's clock says.
+func storedAt(msg jetstream.Msg) time.Time {
+	if md, err := msg.Metadata(); err == nil && !md.Timestamp.IsZero() {
+		return md.Timestamp
+	}
+	return time.Now()
+}
+
+func decodeGatewayHeartbeat(subject string, data []byte, at time.Time) (*store.GatewayBeat, error) {
+	var hb schemas.GatewayHeartbeat
+	if err := json.Unmarshal(data, &hb); err != nil {
+		return nil, fmt.Errorf("gateway heartbeat: %w", err)
+	}
+	switch {
+	case !validName(hb.GatewayID):
+		return nil, fmt.Errorf("gateway heartbeat: gateway_id %q must be 1 to 64 letters, digits, '-' or '_'", hb.GatewayID)
+	case subject != schemas.GatewayHeartbeatSubject(hb.GatewayID):
+		return nil, fmt.Errorf("gateway heartbeat: gateway_id %q does not match subject %s", hb.GatewayID, subject)
+	case !slices.Contains(gatewayStatuses, hb.Status):
+		return nil, fmt.Errorf("gateway heartbeat: status %q is not one of %s", hb.Status, strings.Join(gatewayStatuses, ", "))
+	case hb.Sessions < 0 || hb.Streams < 0:
+		return nil, errors.New("gateway heartbeat: sessions and streams must not be negative")
+	case !validRate(hb.BytesUpPerSec) || !validRate(hb.BytesDownPerSec):
+		return nil, errors.New("gateway heartbeat: bytes_up_per_sec and bytes_down_per_sec must be finite and not negative")
+	case len(hb.Region) > maxHeartbeatText || len(hb.PublicIP) > maxHeartbeatText ||
+		len(hb.InternalIP) > maxHeartbeatText || len(hb.Version) > maxHeartbeatText:
+		return nil, fmt.Errorf("gateway heartbeat: region, public_ip, internal_ip and version are limited to %d bytes", maxHeartbeatText)
+	}
+	return &store.GatewayBeat{
+		Name:            hb.GatewayID,
+		RegionCode:      hb.Region,
+		PublicIP:        hb.PublicIP,
+		InternalIP:      hb.InternalIP,
+		Status:          hb.Status,
+		Sessions:        hb.Sessions,
+		Streams:         hb.Streams,
+		BytesUpPerSec:   hb.BytesUpPerSec,
+		BytesDownPerSec: hb.BytesDownPerSec,
+		Version:         hb.Version,
+		At:              at,
+	}, nil
+}
+
+func validRate(v float64) bool { return v >= 0 && !math.IsInf(v, 0) && !math.IsNaN(v) }
+
+func decodeOutlineHeartbeat(subject string, data []byte, at time.Time) (*store.OutlineBeat, error) {
+	var hb schemas.OutlineHeartbeat
+	if err := json.Unmarshal(data, &hb); err != nil {
+		return nil, fmt.Errorf("outline heartbeat: %w", err)
+	}
+	switch {
+	case hb.NodeID <= 0:
+		return nil, fmt.Errorf("outline heartbeat: node_id %d must be positive", hb.NodeID)
+	case subject != schemas.OutlineHeartbeatSubject(hb.NodeID):
+		return nil, fmt.Errorf("outline heartbeat: node_id %d does not match subject %s", hb.NodeID, subject)
+	case !slices.Contains(healthStatuses, hb.HealthStatus):
+		return nil, fmt.Errorf("outline heartbeat: health_status %q is not one of %s", hb.HealthStatus, strings.Join(healthStatuses, ", "))
+	}
+	return &store.OutlineBeat{NodeID: hb.NodeID, HealthStatus: hb.HealthStatus, At: at}, nil
+}
+
+func (s *Service) storeHeartbeats(ctx context.Context, items []jsconsume.Item[heartbeat]) error {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.DBTimeout)
+	defer cancel()
+	offlineAfter := s.cfg.OfflineAfter()
+	var results map[string]int
+	err := s.store.InTx(ctx, func(ctx context.Context, tx *store.Store) error {
+		results = map[string]int{}
+		for _, it := range items {
+			result, err := applyHeartbeat(ctx, tx, it.Value, offlineAfter)
+			if err != nil {
+				return err
+			}
+			results[result]++
+		}
+		return nil
+	})
+	if err != nil {
+		s.metrics.dbErrors.WithLabelValues("store heartbeats").Inc()
+		return err
+	}
+	s.countEvents(schemas.ConsumerHeartbeatsRegistry, results)
+	return nil
+}
+
+func applyHeartbeat(ctx context.Context, tx *store.Store, hb heartbeat, offlineAfter time.Duration) (string, error) {
+	if hb.gateway != nil {
+		applied, err := tx.ApplyGatewayHeartbeat(ctx, *hb.gateway, offlineAfter)
+		if err != nil || !applied {
+			return resultStale, err
+		}
+		return resultApplied, nil
+	}
+	r, err := tx.ApplyOutlineHeartbeat(ctx, *hb.outline, offlineAfter)
+	switch {
+	case err != nil:
+		return "", err
+	case r == store.BeatUnknownNode:
+		return resultUnknownNode, nil
+	case r == store.BeatStale:
+		return resultStale, nil
+	}
+	return resultApplied, nil
+}
+
+const (
+	resultApplied     = "applied"
+	resultStale       = "stale"
+	resultUnknownNode = "unknown_node"
+	resultIgnored     = "ignored"
+)
+
+func (s *Service) countEvents(consumer string, results map[string]int) {
+	for result, n := range results {
+		s.metrics.events.WithLabelValues(consumer, result).Add(float64(n))
+	}
+}

@@ -1,0 +1,65 @@
+package noderegistry
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/httvps/httvps/schemas"
+	"github.com/httvps/httvps/shared/rpc"
+	"github.com/nats-io/nats.go/micro"
+)
+
+const endpointAssignOutline = "assign-outline"
+
+type adminEndpoint struct {
+	resource string
+	verb     string
+	fn       rpc.AdminFunc
+}
+
+func (s *Service) adminEndpoints() []adminEndpoint {
+	return []adminEndpoint{
+		{schemas.ResourceRegions, schemas.VerbCreate, s.createRegion},
+		{schemas.ResourceRegions, schemas.VerbList, s.listRegions},
+		{schemas.ResourceRegions, schemas.VerbGet, s.getRegion},
+		{schemas.ResourceOutlineNodes, schemas.VerbCreate, s.createOutlineNode},
+		{schemas.ResourceOutlineNodes, schemas.VerbList, s.listOutlineNodes},
+		{schemas.ResourceOutlineNodes, schemas.VerbGet, s.getOutlineNode},
+		{schemas.ResourceOutlineNodes, schemas.VerbSetStatus, s.setOutlineNodeStatus},
+		{schemas.ResourceGatewayNodes, schemas.VerbCreate, s.createGatewayNode},
+		{schemas.ResourceGatewayNodes, schemas.VerbList, s.listGatewayNodes},
+		{schemas.ResourceGatewayNodes, schemas.VerbGet, s.getGatewayNode},
+		{schemas.ResourceGatewayNodes, schemas.VerbSetStatus, s.setGatewayNodeStatus},
+	}
+}
+
+func (s *Service) startMicro(ctx context.Context, pool *workers) (micro.Service, error) {
+	svc, err := micro.AddService(s.nc, micro.Config{
+		Name:        schemas.ServiceNodeRegistry,
+		Version:     Version,
+		Description: "HTTVPS node registry: regions, outline and gateway nodes, outline assignment",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("node-registry: add micro service: %w", err)
+	}
+	server := rpc.Server{
+		Ctx:     context.WithoutCancel(ctx),
+		Log:     s.log,
+		Metrics: s.metrics.rpc,
+		Timeout: s.cfg.RequestTimeout,
+	}
+	if err := svc.AddEndpoint(endpointAssignOutline, pool.wrap(rpc.Handle(server, endpointAssignOutline, s.assignOutline)),
+		micro.WithEndpointSubject(schemas.SubjectAssignOutline)); err != nil {
+		_ = svc.Stop()
+		return nil, fmt.Errorf("node-registry: endpoint %s: %w", endpointAssignOutline, err)
+	}
+	for _, e := range s.adminEndpoints() {
+		name := "admin-" + e.resource + "-" + e.verb
+		if err := svc.AddEndpoint(name, pool.wrap(rpc.HandleAdmin(server, name, e.fn)),
+			micro.WithEndpointSubject(schemas.AdminSubject(e.resource, e.verb))); err != nil {
+			_ = svc.Stop()
+			return nil, fmt.Errorf("node-registry: endpoint %s: %w", name, err)
+		}
+	}
+	return svc, nil
+}
