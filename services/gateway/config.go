@@ -1,0 +1,213 @@
+// Package gateway is the HTTVPS data plane: TLS WebSocket sessions from clients, multiplexed
+// streams relayed through Shadowsocks to Outline nodes, the control plane reached over NATS only.
+package gateway
+
+import (
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"time"
+
+	"github.com/httvps/httvps/shared/config"
+)
+
+const (
+	EnvConfigFile        = "HTTVPS_GATEWAY_CONFIG"
+	EnvGatewayID         = "HTTVPS_GATEWAY_ID"
+	EnvRegion            = "HTTVPS_GATEWAY_REGION"
+	EnvPublicIP          = "HTTVPS_GATEWAY_PUBLIC_IP"
+	EnvInternalIP        = "HTTVPS_GATEWAY_INTERNAL_IP"
+	EnvListen            = "HTTVPS_GATEWAY_LISTEN"
+	EnvTLSCert           = "HTTVPS_GATEWAY_TLS_CERT"
+	EnvTLSKey            = "HTTVPS_GATEWAY_TLS_KEY"
+	EnvTLSDir            = "HTTVPS_GATEWAY_TLS_DIR"
+	EnvNATSURL           = "HTTVPS_NATS_URL"
+	EnvLogLevel          = "HTTVPS_LOG_LEVEL"
+	EnvMetrics           = "HTTVPS_GATEWAY_METRICS"
+	EnvHelloTimeout      = "HTTVPS_HELLO_TIMEOUT"
+	EnvRequestTimeout    = "HTTVPS_GATEWAY_REQUEST_TIMEOUT"
+	EnvDialTimeout       = "HTTVPS_GATEWAY_DIAL_TIMEOUT"
+	EnvPingInterval      = "HTTVPS_GATEWAY_PING_INTERVAL"
+	EnvIdleTimeout       = "HTTVPS_GATEWAY_IDLE_TIMEOUT"
+	EnvWriteTimeout      = "HTTVPS_GATEWAY_WRITE_TIMEOUT"
+	EnvShutdownTimeout   = "HTTVPS_GATEWAY_SHUTDOWN_TIMEOUT"
+	EnvMaxStreams        = "HTTVPS_MAX_STREAMS"
+	EnvMaxFrameSize      = "HTTVPS_GATEWAY_MAX_FRAME_SIZE"
+	EnvStreamWindow      = "HTTVPS_GATEWAY_STREAM_WINDOW"
+	EnvUsageInterval     = "HTTVPS_USAGE_INTERVAL"
+	EnvHeartbeatInterval = "HTTVPS_HEARTBEAT_INTERVAL"
+	EnvPendingLimit      = "HTTVPS_GATEWAY_PENDING_LIMIT"
+	EnvAllowTargets      = "HTTVPS_GATEWAY_ALLOW_TARGETS"
+)
+
+const (
+	minFrameSize = 1 << 10
+	maxFrameSize = 1 << 20
+	minWindow    = 16 << 10
+	maxWindow    = 64 << 20
+)
+
+type Config struct {
+	GatewayID         string
+	Region            string
+	PublicIP          string
+	InternalIP        string
+	Listen            string
+	TLSCert           string
+	TLSKey            string
+	TLSDir            string
+	NATSURL           string
+	LogLevel          string
+	Metrics           bool
+	HelloTimeout      time.Duration
+	RequestTimeout    time.Duration
+	DialTimeout       time.Duration
+	PingInterval      time.Duration
+	IdleTimeout       time.Duration
+	WriteTimeout      time.Duration
+	ShutdownTimeout   time.Duration
+	MaxStreams        int
+	MaxFrameSize      int
+	StreamWindow      int
+	UsageInterval     time.Duration
+	HeartbeatInterval time.Duration
+	PendingLimit      int
+	AllowTargets      []netip.Prefix
+}
+
+func DefaultConfig() Config {
+	host, _ := os.Hostname()
+	if host == "" {
+		host = "local"
+	}
+	return Config{
+		GatewayID:         "gw-" + host,
+		Region:            "",
+		Listen:            "0.0.0.0:8443",
+		TLSDir:            ".data/tls",
+		NATSURL:           "nats://127.0.0.1:4222",
+		LogLevel:          "info",
+		Metrics:           true,
+		HelloTimeout:      10 * time.Second,
+		RequestTimeout:    3 * time.Second,
+		DialTimeout:       5 * time.Second,
+		PingInterval:      20 * time.Second,
+		IdleTimeout:       60 * time.Second,
+		WriteTimeout:      15 * time.Second,
+		ShutdownTimeout:   10 * time.Second,
+		MaxStreams:        256,
+		MaxFrameSize:      64 << 10,
+		StreamWindow:      256 << 10,
+		UsageInterval:     10 * time.Second,
+		HeartbeatInterval: 5 * time.Second,
+		PendingLimit:      100000,
+	}
+}
+
+// LoadConfig reads the gateway settings: the YAML file named by HTTVPS_GATEWAY_CONFIG first,
+// then the environment, which wins. Problems are collected in env (see env.Err).
+func LoadConfig(env *config.Env) Config {
+	d := DefaultConfig()
+	src := newSource(env)
+	c := Config{
+		GatewayID:         src.get(EnvGatewayID).String(EnvGatewayID, d.GatewayID),
+		Region:            src.get(EnvRegion).String(EnvRegion, d.Region),
+		PublicIP:          src.get(EnvPublicIP).String(EnvPublicIP, d.PublicIP),
+		InternalIP:        src.get(EnvInternalIP).String(EnvInternalIP, d.InternalIP),
+		Listen:            src.get(EnvListen).HostPort(EnvListen, d.Listen),
+		TLSCert:           src.get(EnvTLSCert).String(EnvTLSCert, d.TLSCert),
+		TLSKey:            src.get(EnvTLSKey).String(EnvTLSKey, d.TLSKey),
+		TLSDir:            src.get(EnvTLSDir).String(EnvTLSDir, d.TLSDir),
+		NATSURL:           src.get(EnvNATSURL).String(EnvNATSURL, d.NATSURL),
+		LogLevel:          src.get(EnvLogLevel).OneOf(EnvLogLevel, d.LogLevel, "trace", "debug", "info", "warn", "error"),
+		Metrics:           src.get(EnvMetrics).Bool(EnvMetrics, d.Metrics),
+		HelloTimeout:      src.get(EnvHelloTimeout).Duration(EnvHelloTimeout, d.HelloTimeout, 10*time.Millisecond),
+		RequestTimeout:    src.get(EnvRequestTimeout).Duration(EnvRequestTimeout, d.RequestTimeout, 10*time.Millisecond),
+		DialTimeout:       src.get(EnvDialTimeout).Duration(EnvDialTimeout, d.DialTimeout, 10*time.Millisecond),
+		PingInterval:      src.get(EnvPingInterval).Duration(EnvPingInterval, d.PingInterval, 10*time.Millisecond),
+		IdleTimeout:       src.get(EnvIdleTimeout).Duration(EnvIdleTimeout, d.IdleTimeout, 20*time.Millisecond),
+		WriteTimeout:      src.get(EnvWriteTimeout).Duration(EnvWriteTimeout, d.WriteTimeout, 10*time.Millisecond),
+		ShutdownTimeout:   src.get(EnvShutdownTimeout).Duration(EnvShutdownTimeout, d.ShutdownTimeout, 100*time.Millisecond),
+		MaxStreams:        src.get(EnvMaxStreams).Int(EnvMaxStreams, d.MaxStreams, 1, 65535),
+		MaxFrameSize:      src.get(EnvMaxFrameSize).Int(EnvMaxFrameSize, d.MaxFrameSize, minFrameSize, maxFrameSize),
+		StreamWindow:      src.get(EnvStreamWindow).Int(EnvStreamWindow, d.StreamWindow, minWindow, maxWindow),
+		UsageInterval:     src.get(EnvUsageInterval).Duration(EnvUsageInterval, d.UsageInterval, 10*time.Millisecond),
+		HeartbeatInterval: src.get(EnvHeartbeatInterval).Duration(EnvHeartbeatInterval, d.HeartbeatInterval, 10*time.Millisecond),
+		PendingLimit:      src.get(EnvPendingLimit).Int(EnvPendingLimit, d.PendingLimit, 1, 10_000_000),
+	}
+	allow := src.get(EnvAllowTargets).List(EnvAllowTargets, nil)
+	prefixes, err := parsePrefixes(allow)
+	if err != nil {
+		env.Failf(EnvAllowTargets, "%v", err)
+	}
+	c.AllowTargets = prefixes
+	src.finish()
+	var invalid *invalidSetting
+	if err := c.Validate(); errors.As(err, &invalid) {
+		env.Failf(invalid.name, "%s", invalid.problem)
+	}
+	return c
+}
+
+func parsePrefixes(items []string) ([]netip.Prefix, error) {
+	out := make([]netip.Prefix, 0, len(items))
+	for _, item := range items {
+		if p, err := netip.ParsePrefix(item); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(item)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither a CIDR prefix nor an IP address", item)
+		}
+		out = append(out, netip.PrefixFrom(a, a.BitLen()))
+	}
+	return out, nil
+}
+
+type invalidSetting struct{ name, problem string }
+
+func (e *invalidSetting) Error() string { return e.name + ": " + e.problem }
+
+func invalid(name, format string, args ...any) error {
+	return &invalidSetting{name: name, problem: fmt.Sprintf(format, args...)}
+}
+
+// Validate checks every setting and the relations between them; the error names the variable.
+func (c Config) Validate() error {
+	positive := []struct {
+		name string
+		d    time.Duration
+	}{
+		{EnvHelloTimeout, c.HelloTimeout}, {EnvRequestTimeout, c.RequestTimeout}, {EnvDialTimeout, c.DialTimeout},
+		{EnvWriteTimeout, c.WriteTimeout}, {EnvShutdownTimeout, c.ShutdownTimeout}, {EnvPingInterval, c.PingInterval},
+		{EnvUsageInterval, c.UsageInterval}, {EnvHeartbeatInterval, c.HeartbeatInterval},
+	}
+	for _, p := range positive {
+		if p.d <= 0 {
+			return invalid(p.name, "must be positive")
+		}
+	}
+	switch {
+	case c.GatewayID == "":
+		return invalid(EnvGatewayID, "must not be empty")
+	case (c.TLSCert == "") != (c.TLSKey == ""):
+		return invalid(EnvTLSCert, "give both %s and %s, or neither for a self-signed pair", EnvTLSCert, EnvTLSKey)
+	case c.TLSCert == "" && c.TLSDir == "":
+		return invalid(EnvTLSDir, "must name a directory for the self-signed pair when %s is not set", EnvTLSCert)
+	case c.Listen == "":
+		return invalid(EnvListen, "must not be empty")
+	case c.IdleTimeout < 2*c.PingInterval:
+		return invalid(EnvIdleTimeout, "%s must be at least twice %s (%s)", c.IdleTimeout, EnvPingInterval, c.PingInterval)
+	case c.MaxStreams < 1:
+		return invalid(EnvMaxStreams, "must be at least 1")
+	case c.MaxFrameSize < minFrameSize || c.MaxFrameSize > maxFrameSize:
+		return invalid(EnvMaxFrameSize, "must be from %d to %d bytes", minFrameSize, maxFrameSize)
+	case c.StreamWindow < c.MaxFrameSize:
+		return invalid(EnvStreamWindow, "%d must be at least %s (%d)", c.StreamWindow, EnvMaxFrameSize, c.MaxFrameSize)
+	case c.PendingLimit < 1:
+		return invalid(EnvPendingLimit, "must be at least 1")
+	}
+	return nil
+}

@@ -1,0 +1,127 @@
+// Package session runs HTTVPS sessions: the hello handshake, the multiplexed streams with
+// their flow control, ping/pong and the end of a session with its code.
+package session
+
+import (
+	"context"
+	"io"
+	"net"
+	"sync"
+	"time"
+
+	"github.com/fasthttp/websocket"
+	"github.com/httvps/httvps/schemas"
+	"github.com/httvps/httvps/services/gateway/internal/accounting"
+	"github.com/httvps/httvps/services/gateway/internal/metrics"
+	"github.com/httvps/httvps/services/gateway/internal/upstream"
+	"github.com/rs/zerolog"
+)
+
+// Conn is the WebSocket connection of a session.
+type Conn interface {
+	NextReader() (int, io.Reader, error)
+	NextWriter(messageType int) (io.WriteCloser, error)
+	WriteMessage(messageType int, data []byte) error
+	WriteControl(messageType int, data []byte, deadline time.Time) error
+	SetReadDeadline(t time.Time) error
+	SetWriteDeadline(t time.Time) error
+	RemoteAddr() net.Addr
+	Close() error
+}
+
+const (
+	textMessage   = websocket.TextMessage
+	binaryMessage = websocket.BinaryMessage
+	maxChunk      = 16 << 10
+)
+
+type Limits struct {
+	MaxStreams   int
+	MaxFrameSize int
+	Window       int
+	HelloTimeout time.Duration
+	PingInterval time.Duration
+	IdleTimeout  time.Duration
+	WriteTimeout time.Duration
+	DialTimeout  time.Duration
+}
+
+// Backend is the control plane as the handshake sees it.
+type Backend interface {
+	ValidateDevice(ctx context.Context, req schemas.ValidateDeviceRequest) (schemas.ValidateDeviceReply, *schemas.RPCError)
+	AssignOutline(ctx context.Context, req schemas.AssignOutlineRequest) (schemas.OutlineAssignment, *schemas.RPCError)
+}
+
+type Deps struct {
+	GatewayID string
+	Limits    Limits
+	Backend   Backend
+	Policy    upstream.Policy
+	Outbox    *accounting.Outbox
+	Totals    *accounting.Totals
+	Metrics   *metrics.Metrics
+	Log       zerolog.Logger
+}
+
+// Server serves sessions and keeps the registry of live ones.
+type Server struct {
+	Deps
+	registry *Registry
+	chunks   sync.Pool
+	ctx      context.Context
+	cancel   context.CancelFunc
+}
+
+func NewServer(d Deps) *Server {
+	ctx, cancel := context.WithCancel(context.Background())
+	srv := &Server{Deps: d, registry: newRegistry(d.Metrics), ctx: ctx, cancel: cancel}
+	srv.chunks.New = func() any {
+		b := make([]byte, maxChunk)
+		return &b
+	}
+	return srv
+}
+
+func (srv *Server) Registry() *Registry { return srv.registry }
+
+// Serve runs one WebSocket connection to its end. It returns when every goroutine of the
+// session is done, so the caller may release conn.
+func (srv *Server) Serve(conn Conn) {
+	if !srv.registry.enter() {
+		srv.refuse(conn, &schemas.RPCError{Code: schemas.CodeGatewayShutdown, Message: "the gateway is shutting down"})
+		return
+	}
+	defer srv.registry.leave()
+	s, ok := srv.handshake(conn)
+	if !ok {
+		return
+	}
+	s.run()
+}
+
+// Drain refuses new sessions, ends the live ones with GATEWAY_SHUTDOWN and waits for them
+// until ctx ends.
+func (srv *Server) Drain(ctx context.Context) error {
+	srv.registry.startDraining()
+	srv.cancel()
+	srv.registry.terminateAll(ending{code: schemas.CodeGatewayShutdown, reason: schemas.EndReasonShutdown, message: "the gateway is shutting down"})
+	return srv.registry.wait(ctx)
+}
+
+// ReportUsage queues a usage report for every session that moved bytes since its last one.
+func (srv *Server) ReportUsage() {
+	for _, s := range srv.registry.all() {
+		s.reportUsage(false)
+	}
+}
+
+func (srv *Server) takeChunk() *[]byte { return srv.chunks.Get().(*[]byte) }
+
+func (srv *Server) releaseChunk(c *[]byte) {
+	if c != nil {
+		srv.chunks.Put(c)
+	}
+}
+
+// Draining reports whether the server refuses new sessions.
+func (srv *Server) Draining() bool { return srv.ctx.Err() != nil }

@@ -1,0 +1,103 @@
+package testenv
+
+import (
+	"container/list"
+	"context"
+	"fmt"
+	"net"
+	"os/exec"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/Jigsaw-Code/outline-sdk/transport"
+	"github.com/Jigsaw-Code/outline-sdk/transport/shadowsocks"
+	"github.com/Jigsaw-Code/outline-ss-server/service"
+	"github.com/httvps/httvps/schemas"
+	"github.com/httvps/httvps/shared/testkit"
+)
+
+const (
+	Method   = "chacha20-ietf-poly1305"
+	Password = "test-outline-secret"
+)
+
+// SSServer starts shadowsocks-libev's ss-server as its own process on 127.0.0.1 and returns
+// the node to assign. The process is killed in Cleanup.
+func SSServer(tb testing.TB, nodeID int64, region string) schemas.OutlineAssignment {
+	tb.Helper()
+	bin, err := exec.LookPath("ss-server")
+	if err != nil {
+		tb.Fatalf("ss-server not found (apt-get install shadowsocks-libev): %v", err)
+	}
+	port := testkit.FreePort(tb)
+	cmd := exec.Command(bin, "-s", "127.0.0.1", "-p", strconv.Itoa(port), "-k", Password, "-m", Method, "-t", "30")
+	if err := cmd.Start(); err != nil {
+		tb.Fatalf("start ss-server: %v", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		close(done)
+	}()
+	tb.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		<-done
+	})
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+	testkit.Eventually(tb, 10*time.Second, "ss-server listening on "+addr, func() bool {
+		select {
+		case <-done:
+			tb.Fatalf("ss-server exited early")
+		default:
+		}
+		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
+		if err != nil {
+			return false
+		}
+		c.Close()
+		return true
+	})
+	return node(nodeID, region, port)
+}
+
+// OutlineServer runs the service package of outline-ss-server in-process on 127.0.0.1, with a
+// target dialer that admits loopback (its default refuses it).
+func OutlineServer(tb testing.TB, nodeID int64, region string) schemas.OutlineAssignment {
+	tb.Helper()
+	key, err := shadowsocks.NewEncryptionKey(Method, Password)
+	if err != nil {
+		tb.Fatalf("outline key: %v", err)
+	}
+	entry := service.MakeCipherEntry(fmt.Sprintf("node-%d", nodeID), key, Password)
+	entries := list.New()
+	entries.PushBack(&entry)
+	ciphers := service.NewCipherList()
+	ciphers.Update(entries)
+	handler, _ := service.NewShadowsocksHandlers(service.WithCiphers(ciphers), service.WithStreamDialer(&transport.TCPDialer{}))
+	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		tb.Fatalf("outline listen: %v", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		service.StreamServe(service.WrapStreamAcceptFunc(ln.AcceptTCP), func(ctx context.Context, conn transport.StreamConn) {
+			handler.HandleStream(ctx, conn, &service.NoOpTCPConnMetrics{})
+		})
+	}()
+	tb.Cleanup(func() {
+		ln.Close()
+		<-done
+	})
+	return node(nodeID, region, ln.Addr().(*net.TCPAddr).Port)
+}
+
+// DeadNode is a node whose port nothing listens on.
+func DeadNode(tb testing.TB, nodeID int64, region string) schemas.OutlineAssignment {
+	return node(nodeID, region, testkit.FreePort(tb))
+}
+
+func node(id int64, region string, port int) schemas.OutlineAssignment {
+	return schemas.OutlineAssignment{NodeID: id, Region: region, InternalIP: "127.0.0.1", SSPort: port, SSMethod: Method, SSPassword: Password}
+}
