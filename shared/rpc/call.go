@@ -36,7 +36,11 @@ func Call[Rep any](ctx context.Context, nc *nats.Conn, subject string, req any, 
 		return rep, fmt.Errorf("rpc %s: %w", subject, err)
 	}
 	if code := msg.Header.Get("Nats-Service-Error-Code"); code != "" {
-		return rep, &schemas.RPCError{Code: schemas.ErrorCode(code), Message: msg.Header.Get("Nats-Service-Error")}
+		re := &schemas.RPCError{}
+		if json.Unmarshal(msg.Data, re) != nil || re.Code != schemas.ErrorCode(code) {
+			re = &schemas.RPCError{Code: schemas.ErrorCode(code), Message: msg.Header.Get("Nats-Service-Error")}
+		}
+		return rep, re
 	}
 	if err := json.Unmarshal(msg.Data, &rep); err != nil {
 		return rep, fmt.Errorf("rpc %s: decode reply: %w", subject, err)

@@ -39,6 +39,8 @@ func startEcho(tb testing.TB, nc *nats.Conn, subject string) *rpc.Metrics {
 		switch r.Name {
 		case "":
 			return echoRep{}, rpc.Errorf(schemas.CodeInvalidArgument, "field name: required")
+		case "limit":
+			return echoRep{}, &schemas.RPCError{Code: schemas.CodeLimitReached, Message: "over", Limit: schemas.LimitTraffic}
 		case "boom":
 			return echoRep{}, errors.New("database on fire")
 		}
@@ -65,6 +67,7 @@ func TestCallOutcomes(t *testing.T) {
 		{"business error keeps its code", echoReq{}, "", schemas.CodeInvalidArgument},
 		{"unknown field is rejected", map[string]any{"name": "x", "extra": 1}, "", schemas.CodeInvalidArgument},
 		{"internal error hides details", echoReq{Name: "boom"}, "", schemas.CodeInternal},
+		{"error keeps its limit", echoReq{Name: "limit"}, "", schemas.CodeLimitReached},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -78,6 +81,9 @@ func TestCallOutcomes(t *testing.T) {
 			re, ok := rpc.AsRPCError(err)
 			if !ok || re.Code != tt.wantCode {
 				t.Fatalf("err = %v, want code %s", err, tt.wantCode)
+			}
+			if tt.wantCode == schemas.CodeLimitReached && re.Limit != schemas.LimitTraffic {
+				t.Fatalf("limit lost: %+v", re)
 			}
 			if tt.wantCode == schemas.CodeInternal && re.Message != "internal error" {
 				t.Fatalf("internal message leaked: %q", re.Message)
