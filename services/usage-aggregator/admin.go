@@ -1,0 +1,97 @@
+package usageaggregator
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/httvps/httvps/schemas"
+	"github.com/httvps/httvps/shared/rpc"
+	"github.com/nats-io/nats.go/micro"
+)
+
+const (
+	defaultPageLimit = 50
+	maxPageLimit     = 500
+)
+
+type adminEndpoint struct {
+	name     string
+	resource string
+	verb     string
+	fn       rpc.AdminFunc
+}
+
+func (s *Service) adminEndpoints() []adminEndpoint {
+	return []adminEndpoint{
+		{"sessions-list", schemas.ResourceSessions, schemas.VerbList, s.listSessions},
+		{"sessions-get", schemas.ResourceSessions, schemas.VerbGet, s.getSession},
+		{"usage-list", schemas.ResourceUsage, schemas.VerbList, s.listUsage},
+		{"usage-get", schemas.ResourceUsage, schemas.VerbGet, s.getUsage},
+	}
+}
+
+func (s *Service) startAdmin(ctx context.Context) (micro.Service, error) {
+	svc, err := micro.AddService(s.nc, micro.Config{
+		Name:        ServiceName,
+		Version:     ServiceVersion,
+		Description: "HTTVPS sessions and traffic usage: admin commands",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("usage-aggregator: add micro service: %w", err)
+	}
+	srv := rpc.Server{Ctx: ctx, Log: s.log, Metrics: s.m.rpc, Timeout: s.cfg.RequestTimeout}
+	for _, e := range s.adminEndpoints() {
+		handler := rpc.HandleAdmin(srv, e.name, s.countingDBErrors(e.fn))
+		if err := svc.AddEndpoint(e.name, handler, micro.WithEndpointSubject(schemas.AdminSubject(e.resource, e.verb))); err != nil {
+			_ = svc.Stop()
+			return nil, fmt.Errorf("usage-aggregator: add endpoint %s: %w", e.name, err)
+		}
+	}
+	return svc, nil
+}
+
+func (s *Service) countingDBErrors(fn rpc.AdminFunc) rpc.AdminFunc {
+	return func(ctx context.Context, req schemas.AdminRequest) (any, int64, error) {
+		data, total, err := fn(ctx, req)
+		if _, ok := rpc.AsRPCError(err); err != nil && !ok {
+			s.m.dbErrors.WithLabelValues(opAdmin).Inc()
+		}
+		return data, total, err
+	}
+}
+
+func invalid(format string, args ...any) error {
+	return rpc.Errorf(schemas.CodeInvalidArgument, format, args...)
+}
+
+func pageOf(req schemas.AdminRequest) (limit, offset int, err error) {
+	switch {
+	case req.Limit < 0 || req.Limit > maxPageLimit:
+		return 0, 0, invalid("limit: must be from 1 to %d (0 means %d)", maxPageLimit, defaultPageLimit)
+	case req.Offset < 0:
+		return 0, 0, invalid("offset: must not be negative")
+	case req.Limit == 0:
+		return defaultPageLimit, req.Offset, nil
+	}
+	return req.Limit, req.Offset, nil
+}
+
+func checkFilters(filter map[string]string, allowed ...string) error {
+	for k := range filter {
+		if !slices.Contains(allowed, k) {
+			return invalid("filter %s: unknown, allowed filters are %s", k, strings.Join(allowed, ", "))
+		}
+	}
+	return nil
+}
+
+func positiveID(field, v string) (int64, error) {
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, invalid("%s: must be a positive integer, got %q", field, truncate(v))
+	}
+	return n, nil
+}
