@@ -1,8 +1,6 @@
 package testenv
 
 import (
-	"container/list"
-	"context"
 	"fmt"
 	"net"
 	"os/exec"
@@ -10,10 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/Jigsaw-Code/outline-sdk/transport"
-	"github.com/Jigsaw-Code/outline-sdk/transport/shadowsocks"
-	"github.com/Jigsaw-Code/outline-ss-server/service"
 	"github.com/httvps/httvps/schemas"
+	"github.com/httvps/httvps/shared/outlinenode"
 	"github.com/httvps/httvps/shared/testkit"
 )
 
@@ -65,32 +61,12 @@ func SSServer(tb testing.TB, nodeID int64, region string) schemas.OutlineAssignm
 // target dialer that admits loopback (its default refuses it).
 func OutlineServer(tb testing.TB, nodeID int64, region string) schemas.OutlineAssignment {
 	tb.Helper()
-	key, err := shadowsocks.NewEncryptionKey(Method, Password)
+	n, err := outlinenode.Start(outlinenode.Config{Addr: "127.0.0.1:0", Method: Method, Password: Password, KeyID: fmt.Sprintf("node-%d", nodeID)})
 	if err != nil {
-		tb.Fatalf("outline key: %v", err)
+		tb.Fatalf("outline node: %v", err)
 	}
-	entry := service.MakeCipherEntry(fmt.Sprintf("node-%d", nodeID), key, Password)
-	entries := list.New()
-	entries.PushBack(&entry)
-	ciphers := service.NewCipherList()
-	ciphers.Update(entries)
-	handler, _ := service.NewShadowsocksHandlers(service.WithCiphers(ciphers), service.WithStreamDialer(&transport.TCPDialer{}))
-	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		tb.Fatalf("outline listen: %v", err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		service.StreamServe(service.WrapStreamAcceptFunc(ln.AcceptTCP), func(ctx context.Context, conn transport.StreamConn) {
-			handler.HandleStream(ctx, conn, &service.NoOpTCPConnMetrics{})
-		})
-	}()
-	tb.Cleanup(func() {
-		ln.Close()
-		<-done
-	})
-	return node(nodeID, region, ln.Addr().(*net.TCPAddr).Port)
+	tb.Cleanup(func() { _ = n.Close() })
+	return node(nodeID, region, n.Addr().Port)
 }
 
 // DeadNode is a node whose port nothing listens on.
