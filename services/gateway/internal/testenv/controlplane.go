@@ -51,6 +51,9 @@ func StartControlPlane(tb testing.TB, nc *nats.Conn) *ControlPlane {
 		micro.WithEndpointSubject(schemas.SubjectAssignOutline)); err != nil {
 		tb.Fatalf("control plane: %v", err)
 	}
+	if err := nc.Flush(); err != nil {
+		tb.Fatalf("control plane: %v", err)
+	}
 	cp.svc = svc
 	tb.Cleanup(cp.Stop)
 	return cp
