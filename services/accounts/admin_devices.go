@@ -8,6 +8,7 @@ import (
 	"fmt"
 
 	"github.com/httvps/httvps/schemas"
+	"github.com/httvps/httvps/shared/admin"
 	"github.com/uptrace/bun"
 )
 
@@ -20,30 +21,8 @@ type createDeviceBody struct {
 }
 
 func (s *Service) listDevices(ctx context.Context, req schemas.AdminRequest) (any, int64, error) {
-	limit, offset, err := pageOf(req)
-	if err != nil {
-		return nil, 0, err
-	}
-	f, err := filterOf(req, "user_id", "status")
-	if err != nil {
-		return nil, 0, err
-	}
 	devices := []Device{}
-	q := s.db.NewSelect().Model(&devices)
-	if v, ok := f["user_id"]; ok {
-		id, err := positiveID("filter user_id", v)
-		if err != nil {
-			return nil, 0, err
-		}
-		q = q.Where("user_id = ?", id)
-	}
-	if v, ok := f["status"]; ok {
-		if err := oneOf("filter status", v, deviceStatuses...); err != nil {
-			return nil, 0, err
-		}
-		q = q.Where("status = ?", v)
-	}
-	total, err := s.list(ctx, q, limit, offset)
+	total, err := s.listByUser(ctx, req, &devices, deviceStatuses)
 	return devices, total, err
 }
 
@@ -62,7 +41,7 @@ func (s *Service) getDevice(ctx context.Context, req schemas.AdminRequest) (any,
 
 func (s *Service) createDevice(ctx context.Context, req schemas.AdminRequest) (any, int64, error) {
 	var b createDeviceBody
-	if err := decodeBody(req.Body, &b); err != nil {
+	if err := admin.DecodeBody(req.Body, &b); err != nil {
 		return nil, 0, err
 	}
 	if b.DeviceUUID == "" {
@@ -70,13 +49,13 @@ func (s *Service) createDevice(ctx context.Context, req schemas.AdminRequest) (a
 	}
 	switch {
 	case b.UserID <= 0:
-		return nil, 0, invalidf("user_id: required, a positive number")
+		return nil, 0, admin.Invalid("user_id: required, a positive number")
 	case !deviceUUIDPattern.MatchString(b.DeviceUUID):
-		return nil, 0, invalidf("device_uuid: must be 1 to 64 letters, digits, '-' or '_'")
+		return nil, 0, admin.Invalid("device_uuid: must be 1 to 64 letters, digits, '-' or '_'")
 	case b.Platform == "":
-		return nil, 0, invalidf("platform: required, such as android, ios, windows, macos, linux")
+		return nil, 0, admin.Invalid("platform: required, such as android, ios, windows, macos, linux")
 	case len(b.Platform) > maxShortText:
-		return nil, 0, invalidf("platform: at most %d characters", maxShortText)
+		return nil, 0, admin.Invalid("platform: at most %d characters", maxShortText)
 	}
 	d := Device{UserID: b.UserID, DeviceUUID: b.DeviceUUID, Platform: b.Platform, Status: statusActive, TokenVersion: 1}
 	err := s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -88,7 +67,7 @@ func (s *Service) createDevice(ctx context.Context, req schemas.AdminRequest) (a
 		}
 		_, err := tx.NewInsert().Model(&d).Returning("*").Exec(ctx)
 		if isUniqueViolation(err) {
-			return conflictf("device_uuid %q already exists", b.DeviceUUID)
+			return admin.Conflict("device_uuid %q already exists", b.DeviceUUID)
 		}
 		return err
 	})
@@ -112,7 +91,7 @@ func (s *Service) revokeDevice(ctx context.Context, req schemas.AdminRequest) (a
 	err = s.db.NewUpdate().Model(&d).Set("status = ?", statusRevoked).Set("updated_at = now()").
 		Where(cond, arg).Returning("*").Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, 0, notFoundf("device %s not found", t)
+		return nil, 0, admin.NotFound("device %s not found", t)
 	}
 	if err != nil {
 		return nil, 0, s.dbErr(err, "revoke device")
@@ -136,9 +115,9 @@ func (s *Service) rotateDevice(ctx context.Context, req schemas.AdminRequest) (a
 		case xerr != nil:
 			return nil, 0, s.dbErr(xerr, "rotate device")
 		case exists:
-			return nil, 0, conflictf("device %s is revoked; create a new device instead", t)
+			return nil, 0, admin.Conflict("device %s is revoked; create a new device instead", t)
 		}
-		return nil, 0, notFoundf("device %s not found", t)
+		return nil, 0, admin.NotFound("device %s not found", t)
 	}
 	if err != nil {
 		return nil, 0, s.dbErr(err, "rotate device")

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/httvps/httvps/schemas"
+	"github.com/httvps/httvps/shared/admin"
 )
 
 const (
@@ -27,11 +28,11 @@ type createPlanBody struct {
 }
 
 func (s *Service) listPlans(ctx context.Context, req schemas.AdminRequest) (any, int64, error) {
-	limit, offset, err := pageOf(req)
+	limit, offset, err := admin.Page(req)
 	if err != nil {
 		return nil, 0, err
 	}
-	f, err := filterOf(req, "name")
+	f, err := admin.Filters(req, "name")
 	if err != nil {
 		return nil, 0, err
 	}
@@ -59,30 +60,30 @@ func (s *Service) getPlan(ctx context.Context, req schemas.AdminRequest) (any, i
 
 func (s *Service) createPlan(ctx context.Context, req schemas.AdminRequest) (any, int64, error) {
 	var b createPlanBody
-	if err := decodeBody(req.Body, &b); err != nil {
+	if err := admin.DecodeBody(req.Body, &b); err != nil {
 		return nil, 0, err
 	}
 	b.Name = strings.TrimSpace(b.Name)
 	switch {
 	case b.Name == "":
-		return nil, 0, invalidf("name: required")
+		return nil, 0, admin.Invalid("name: required")
 	case len(b.Name) > maxPlanName:
-		return nil, 0, invalidf("name: at most %d characters", maxPlanName)
+		return nil, 0, admin.Invalid("name: at most %d characters", maxPlanName)
 	case b.MaxDevices < 1 || b.MaxDevices > maxPlanDevice:
-		return nil, 0, invalidf("max_devices: required, 1 to %d", maxPlanDevice)
+		return nil, 0, admin.Invalid("max_devices: required, 1 to %d", maxPlanDevice)
 	case b.TrafficLimitGB != nil && b.TrafficLimitGB.isZero():
-		return nil, 0, invalidf("traffic_limit_gb: must be above 0; leave it out (or null) for unlimited traffic")
+		return nil, 0, admin.Invalid("traffic_limit_gb: must be above 0; leave it out (or null) for unlimited traffic")
 	case b.Price != nil && !pricePattern.MatchString(string(*b.Price)):
-		return nil, 0, invalidf("price: at most 10 digits before the point and 2 after, got %s", *b.Price)
+		return nil, 0, admin.Invalid("price: at most 10 digits before the point and 2 after, got %s", *b.Price)
 	case b.Currency != nil && !currencyPattern.MatchString(*b.Currency):
-		return nil, 0, invalidf("currency: must be a three-letter ISO 4217 code such as EUR")
+		return nil, 0, admin.Invalid("currency: must be a three-letter ISO 4217 code such as EUR")
 	case b.Currency != nil && b.Price == nil:
-		return nil, 0, invalidf("currency: only with a price")
+		return nil, 0, admin.Invalid("currency: only with a price")
 	}
 	p := Plan{Name: b.Name, MaxDevices: b.MaxDevices, TrafficLimitGB: b.TrafficLimitGB, Price: b.Price, Currency: b.Currency}
 	if _, err := s.db.NewInsert().Model(&p).Returning("*").Exec(ctx); err != nil {
 		if isUniqueViolation(err) {
-			return nil, 0, conflictf("plan name %q already exists", b.Name)
+			return nil, 0, admin.Conflict("plan name %q already exists", b.Name)
 		}
 		return nil, 0, s.dbErr(err, "create plan")
 	}

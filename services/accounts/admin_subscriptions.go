@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/httvps/httvps/schemas"
+	"github.com/httvps/httvps/shared/admin"
 	"github.com/uptrace/bun"
 )
 
@@ -32,30 +33,8 @@ type reasonBody struct {
 }
 
 func (s *Service) listSubscriptions(ctx context.Context, req schemas.AdminRequest) (any, int64, error) {
-	limit, offset, err := pageOf(req)
-	if err != nil {
-		return nil, 0, err
-	}
-	f, err := filterOf(req, "user_id", "status")
-	if err != nil {
-		return nil, 0, err
-	}
 	subs := []Subscription{}
-	q := s.db.NewSelect().Model(&subs)
-	if v, ok := f["user_id"]; ok {
-		id, err := positiveID("filter user_id", v)
-		if err != nil {
-			return nil, 0, err
-		}
-		q = q.Where("user_id = ?", id)
-	}
-	if v, ok := f["status"]; ok {
-		if err := oneOf("filter status", v, subscriptionStatuses...); err != nil {
-			return nil, 0, err
-		}
-		q = q.Where("status = ?", v)
-	}
-	total, err := s.list(ctx, q, limit, offset)
+	total, err := s.listByUser(ctx, req, &subs, subscriptionStatuses)
 	return subs, total, err
 }
 
@@ -74,14 +53,14 @@ func (s *Service) getSubscription(ctx context.Context, req schemas.AdminRequest)
 
 func (s *Service) createSubscription(ctx context.Context, req schemas.AdminRequest) (any, int64, error) {
 	var b createSubscriptionBody
-	if err := decodeBody(req.Body, &b); err != nil {
+	if err := admin.DecodeBody(req.Body, &b); err != nil {
 		return nil, 0, err
 	}
 	switch {
 	case b.UserID <= 0:
-		return nil, 0, invalidf("user_id: required, a positive number")
+		return nil, 0, admin.Invalid("user_id: required, a positive number")
 	case b.PlanID <= 0:
-		return nil, 0, invalidf("plan_id: required, a positive number")
+		return nil, 0, admin.Invalid("plan_id: required, a positive number")
 	}
 	validUntil, err := untilOf(b.ValidUntil, b.Days, time.Now())
 	if err != nil {
@@ -97,7 +76,7 @@ func (s *Service) createSubscription(ctx context.Context, req schemas.AdminReque
 			return err
 		}
 		if !exists {
-			return notFoundf("plan %d not found", b.PlanID)
+			return admin.NotFound("plan %d not found", b.PlanID)
 		}
 		if err := noOtherCurrent(ctx, tx, b.UserID, 0); err != nil {
 			return err
@@ -117,7 +96,7 @@ func (s *Service) extendSubscription(ctx context.Context, req schemas.AdminReque
 		return nil, 0, err
 	}
 	var b extendBody
-	if err := decodeBody(req.Body, &b); err != nil {
+	if err := admin.DecodeBody(req.Body, &b); err != nil {
 		return nil, 0, err
 	}
 	if _, err := untilOf(b.ValidUntil, b.Days, time.Now()); err != nil {
@@ -126,9 +105,9 @@ func (s *Service) extendSubscription(ctx context.Context, req schemas.AdminReque
 	var sub Subscription
 	err = s.db.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
 		var userID int64
-		err := tx.NewSelect().Model((*Subscription)(nil)).Column("user_id").Where("id = ?", t.id).Scan(ctx, &userID)
+		err := tx.NewSelect().Model((*Subscription)(nil)).Column("user_id").Where("id = ?", t.ID).Scan(ctx, &userID)
 		if errors.Is(err, sql.ErrNoRows) {
-			return notFoundf("subscription %s not found", t)
+			return admin.NotFound("subscription %s not found", t)
 		}
 		if err != nil {
 			return err
@@ -136,11 +115,11 @@ func (s *Service) extendSubscription(ctx context.Context, req schemas.AdminReque
 		if err := lockUser(ctx, tx, userID); err != nil {
 			return err
 		}
-		if err := tx.NewSelect().Model(&sub).Where("id = ?", t.id).For("UPDATE").Scan(ctx); err != nil {
+		if err := tx.NewSelect().Model(&sub).Where("id = ?", t.ID).For("UPDATE").Scan(ctx); err != nil {
 			return err
 		}
 		if sub.Status == statusCancelled {
-			return conflictf("subscription %d is cancelled; create a new one", sub.ID)
+			return admin.Conflict("subscription %d is cancelled; create a new one", sub.ID)
 		}
 		now := time.Now()
 		base := now
@@ -176,9 +155,9 @@ func (s *Service) cancelSubscription(ctx context.Context, req schemas.AdminReque
 	}
 	var sub Subscription
 	err = s.db.NewUpdate().Model(&sub).Set("status = ?", statusCancelled).Set("updated_at = now()").
-		Where("id = ?", t.id).Returning("*").Scan(ctx)
+		Where("id = ?", t.ID).Returning("*").Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, 0, notFoundf("subscription %s not found", t)
+		return nil, 0, admin.NotFound("subscription %s not found", t)
 	}
 	if err != nil {
 		return nil, 0, s.dbErr(err, "cancel subscription")
@@ -197,15 +176,15 @@ func (s *Service) cancelSubscription(ctx context.Context, req schemas.AdminReque
 func untilOf(validUntil *time.Time, days *int, base time.Time) (time.Time, error) {
 	switch {
 	case validUntil == nil && days == nil:
-		return time.Time{}, invalidf("valid_until or days: required")
+		return time.Time{}, admin.Invalid("valid_until or days: required")
 	case validUntil != nil && days != nil:
-		return time.Time{}, invalidf("valid_until and days: give one, not both")
+		return time.Time{}, admin.Invalid("valid_until and days: give one, not both")
 	case days != nil && (*days < 1 || *days > maxSubscriptionDays):
-		return time.Time{}, invalidf("days: must be 1 to %d", maxSubscriptionDays)
+		return time.Time{}, admin.Invalid("days: must be 1 to %d", maxSubscriptionDays)
 	case days != nil:
 		return base.AddDate(0, 0, *days).UTC(), nil
 	case !validUntil.After(time.Now()):
-		return time.Time{}, invalidf("valid_until: must be in the future, got %s", validUntil.UTC().Format(time.RFC3339))
+		return time.Time{}, admin.Invalid("valid_until: must be in the future, got %s", validUntil.UTC().Format(time.RFC3339))
 	}
 	return validUntil.UTC(), nil
 }
@@ -215,14 +194,14 @@ func optionalReason(req schemas.AdminRequest, def string) (string, error) {
 		return def, nil
 	}
 	var b reasonBody
-	if err := decodeBody(req.Body, &b); err != nil {
+	if err := admin.DecodeBody(req.Body, &b); err != nil {
 		return "", err
 	}
 	if b.Reason == "" {
 		return def, nil
 	}
 	if len(b.Reason) > 256 {
-		return "", invalidf("reason: at most 256 characters")
+		return "", admin.Invalid("reason: at most 256 characters")
 	}
 	return b.Reason, nil
 }
@@ -231,7 +210,7 @@ func lockUser(ctx context.Context, tx bun.Tx, userID int64) error {
 	var id int64
 	err := tx.NewSelect().Model((*User)(nil)).Column("id").Where("id = ?", userID).For("UPDATE").Scan(ctx, &id)
 	if errors.Is(err, sql.ErrNoRows) {
-		return notFoundf("user %d not found", userID)
+		return admin.NotFound("user %d not found", userID)
 	}
 	return err
 }
@@ -254,6 +233,6 @@ func noOtherCurrent(ctx context.Context, db bun.IDB, userID, exceptID int64) err
 	if err != nil {
 		return fmt.Errorf("find current subscription: %w", err)
 	}
-	return conflictf("user %d already has active subscription %d valid until %s; extend it instead",
+	return admin.Conflict("user %d already has active subscription %d valid until %s; extend it instead",
 		userID, other.ID, other.ValidUntil.UTC().Format(time.RFC3339))
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/httvps/httvps/schemas"
+	"github.com/httvps/httvps/shared/admin"
 )
 
 var (
@@ -33,18 +34,18 @@ type statusBody struct {
 }
 
 func (s *Service) listUsers(ctx context.Context, req schemas.AdminRequest) (any, int64, error) {
-	limit, offset, err := pageOf(req)
+	limit, offset, err := admin.Page(req)
 	if err != nil {
 		return nil, 0, err
 	}
-	f, err := filterOf(req, "status", "identifier")
+	f, err := admin.Filters(req, "status", "identifier")
 	if err != nil {
 		return nil, 0, err
 	}
 	users := []User{}
 	q := s.db.NewSelect().Model(&users)
 	if v, ok := f["status"]; ok {
-		if err := oneOf("filter status", v, userStatuses...); err != nil {
+		if err := admin.OneOf("filter status", v, userStatuses...); err != nil {
 			return nil, 0, err
 		}
 		q = q.Where("status = ?", v)
@@ -71,7 +72,7 @@ func (s *Service) getUser(ctx context.Context, req schemas.AdminRequest) (any, i
 
 func (s *Service) createUser(ctx context.Context, req schemas.AdminRequest) (any, int64, error) {
 	var b createUserBody
-	if err := decodeBody(req.Body, &b); err != nil {
+	if err := admin.DecodeBody(req.Body, &b); err != nil {
 		return nil, 0, err
 	}
 	b.Identifier = strings.TrimSpace(b.Identifier)
@@ -80,25 +81,25 @@ func (s *Service) createUser(ctx context.Context, req schemas.AdminRequest) (any
 	}
 	switch {
 	case b.Identifier == "":
-		return nil, 0, invalidf("identifier: required")
+		return nil, 0, admin.Invalid("identifier: required")
 	case len(b.Identifier) > maxIdentifier:
-		return nil, 0, invalidf("identifier: at most %d characters", maxIdentifier)
+		return nil, 0, admin.Invalid("identifier: at most %d characters", maxIdentifier)
 	case b.IdentifierKind == "":
-		return nil, 0, invalidf("identifier_kind: required, one of %s", strings.Join(identifierKinds, ", "))
+		return nil, 0, admin.Invalid("identifier_kind: required, one of %s", strings.Join(identifierKinds, ", "))
 	}
-	if err := oneOf("identifier_kind", b.IdentifierKind, identifierKinds...); err != nil {
+	if err := admin.OneOf("identifier_kind", b.IdentifierKind, identifierKinds...); err != nil {
 		return nil, 0, err
 	}
 	if !identifierRules[b.IdentifierKind].MatchString(b.Identifier) {
-		return nil, 0, invalidf("identifier: %q is not a valid %s", b.Identifier, b.IdentifierKind)
+		return nil, 0, admin.Invalid("identifier: %q is not a valid %s", b.Identifier, b.IdentifierKind)
 	}
-	if err := oneOf("status", b.Status, userStatuses...); err != nil {
+	if err := admin.OneOf("status", b.Status, userStatuses...); err != nil {
 		return nil, 0, err
 	}
 	u := User{Identifier: b.Identifier, IdentifierKind: b.IdentifierKind, Status: b.Status}
 	if _, err := s.db.NewInsert().Model(&u).Returning("*").Exec(ctx); err != nil {
 		if isUniqueViolation(err) {
-			return nil, 0, conflictf("user identifier %q already exists", b.Identifier)
+			return nil, 0, admin.Conflict("user identifier %q already exists", b.Identifier)
 		}
 		return nil, 0, s.dbErr(err, "create user")
 	}
@@ -111,10 +112,10 @@ func (s *Service) setUserStatus(ctx context.Context, req schemas.AdminRequest) (
 		return nil, 0, err
 	}
 	var b statusBody
-	if err := decodeBody(req.Body, &b); err != nil {
+	if err := admin.DecodeBody(req.Body, &b); err != nil {
 		return nil, 0, err
 	}
-	if err := oneOf("status", b.Status, userStatuses...); err != nil {
+	if err := admin.OneOf("status", b.Status, userStatuses...); err != nil {
 		return nil, 0, err
 	}
 	var u User
@@ -123,7 +124,7 @@ func (s *Service) setUserStatus(ctx context.Context, req schemas.AdminRequest) (
 		Where(cond, arg).Returning("*").Scan(ctx)
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, 0, notFoundf("user %s not found", t)
+			return nil, 0, admin.NotFound("user %s not found", t)
 		}
 		return nil, 0, s.dbErr(err, "set user status")
 	}

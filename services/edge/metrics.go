@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	sharedmetrics "github.com/httvps/httvps/shared/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -27,10 +28,8 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"method", "route"}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.latency} {
-		if err := reg.Register(c); err != nil {
-			return nil, err
-		}
+	if err := sharedmetrics.Register(reg, m.requests, m.latency); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

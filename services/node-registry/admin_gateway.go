@@ -8,6 +8,7 @@ import (
 
 	"github.com/httvps/httvps/schemas"
 	"github.com/httvps/httvps/services/node-registry/internal/store"
+	"github.com/httvps/httvps/shared/admin"
 	"github.com/httvps/httvps/shared/logging"
 )
 
@@ -28,20 +29,20 @@ func (b *gatewayNodeBody) validate() error {
 	}
 	switch {
 	case !validName(b.Name):
-		return invalid("name: %q must be 1 to 64 letters, digits, '-' or '_' (the gateway_id of its heartbeats)", b.Name)
+		return admin.Invalid("name: %q must be 1 to 64 letters, digits, '-' or '_' (the gateway_id of its heartbeats)", b.Name)
 	case b.PublicIP != "" && !validHost(b.PublicIP):
-		return invalid("public_ip: %q is not an IP address or host name", b.PublicIP)
+		return admin.Invalid("public_ip: %q is not an IP address or host name", b.PublicIP)
 	case b.InternalIP != "" && !validHost(b.InternalIP):
-		return invalid("internal_ip: %q is not an IP address or host name", b.InternalIP)
+		return admin.Invalid("internal_ip: %q is not an IP address or host name", b.InternalIP)
 	case !slices.Contains(gatewayStatuses, b.Status):
-		return invalid("status: %q is not one of %s", b.Status, strings.Join(gatewayStatuses, ", "))
+		return admin.Invalid("status: %q is not one of %s", b.Status, strings.Join(gatewayStatuses, ", "))
 	}
 	return nil
 }
 
 func (s *Service) createGatewayNode(ctx context.Context, req schemas.AdminRequest) (any, int64, error) {
 	var b gatewayNodeBody
-	if err := decodeBody(req.Body, &b); err != nil {
+	if err := admin.DecodeBody(req.Body, &b); err != nil {
 		return nil, 0, err
 	}
 	if err := b.validate(); err != nil {
@@ -66,24 +67,11 @@ func (s *Service) createGatewayNode(ctx context.Context, req schemas.AdminReques
 }
 
 func (s *Service) listGatewayNodes(ctx context.Context, req schemas.AdminRequest) (any, int64, error) {
-	p, err := page(req)
+	f, p, err := nodeList(req, "status", gatewayStatuses)
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := checkFilters(req.Filter, "region", "region_id", "status"); err != nil {
-		return nil, 0, err
-	}
-	regionID, err := filterID(req.Filter, "region_id")
-	if err != nil {
-		return nil, 0, err
-	}
-	status, err := filterOneOf(req.Filter, "status", gatewayStatuses...)
-	if err != nil {
-		return nil, 0, err
-	}
-	nodes, total, err := s.store.ListGatewayNodes(ctx, store.GatewayFilter{
-		RegionCode: req.Filter["region"], RegionID: regionID, Status: status,
-	}, p)
+	nodes, total, err := s.store.ListGatewayNodes(ctx, f, p)
 	if err != nil {
 		return nil, 0, s.storeError("list gateway nodes", err, "gateway nodes")
 	}
@@ -91,20 +79,18 @@ func (s *Service) listGatewayNodes(ctx context.Context, req schemas.AdminRequest
 }
 
 func (s *Service) getGatewayNode(ctx context.Context, req schemas.AdminRequest) (any, int64, error) {
-	var (
-		g   store.GatewayNode
-		err error
-	)
-	switch {
-	case req.ID > 0:
-		g, err = s.store.GatewayNodeByID(ctx, req.ID)
-	case req.Key != "":
-		g, err = s.store.GatewayNodeByName(ctx, req.Key)
-	default:
-		return nil, 0, invalid("id or key (gateway name) is required")
+	t, err := admin.TargetOf(req, "name")
+	if err != nil {
+		return nil, 0, err
+	}
+	var g store.GatewayNode
+	if t.Key != "" {
+		g, err = s.store.GatewayNodeByName(ctx, t.Key)
+	} else {
+		g, err = s.store.GatewayNodeByID(ctx, t.ID)
 	}
 	if err != nil {
-		return nil, 0, s.storeError("get gateway node", err, describeLookup("gateway node", req))
+		return nil, 0, s.storeError("get gateway node", err, "gateway node "+t.String())
 	}
 	return g, 0, nil
 }

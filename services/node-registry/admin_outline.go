@@ -8,6 +8,7 @@ import (
 
 	"github.com/httvps/httvps/schemas"
 	"github.com/httvps/httvps/services/node-registry/internal/store"
+	"github.com/httvps/httvps/shared/admin"
 	"github.com/httvps/httvps/shared/logging"
 )
 
@@ -32,28 +33,28 @@ func (b *outlineNodeBody) validate() error {
 	}
 	switch {
 	case len(b.Name) > maxTextLen:
-		return invalid("name: at most %d bytes", maxTextLen)
+		return admin.Invalid("name: at most %d bytes", maxTextLen)
 	case !validHost(b.InternalIP):
-		return invalid("internal_ip: %q is not an IP address or host name", b.InternalIP)
+		return admin.Invalid("internal_ip: %q is not an IP address or host name", b.InternalIP)
 	case b.SSPort < 1 || b.SSPort > 65535:
-		return invalid("ss_port: %d is not a port from 1 to 65535", b.SSPort)
+		return admin.Invalid("ss_port: %d is not a port from 1 to 65535", b.SSPort)
 	case !slices.Contains(SSMethods, b.SSMethod):
-		return invalid("ss_method: %q is not one of %s", b.SSMethod, strings.Join(SSMethods, ", "))
+		return admin.Invalid("ss_method: %q is not one of %s", b.SSMethod, strings.Join(SSMethods, ", "))
 	case b.SSPassword == "":
-		return invalid("ss_password: required")
+		return admin.Invalid("ss_password: required")
 	case len(b.SSPassword) > maxPasswordLen:
-		return invalid("ss_password: at most %d bytes", maxPasswordLen)
+		return admin.Invalid("ss_password: at most %d bytes", maxPasswordLen)
 	case b.MaxSessions < 1 || b.MaxSessions > maxSessionsCap:
-		return invalid("max_sessions: %d is not from 1 to %d", b.MaxSessions, maxSessionsCap)
+		return admin.Invalid("max_sessions: %d is not from 1 to %d", b.MaxSessions, maxSessionsCap)
 	case !slices.Contains(healthStatuses, b.HealthStatus):
-		return invalid("health_status: %q is not one of %s", b.HealthStatus, strings.Join(healthStatuses, ", "))
+		return admin.Invalid("health_status: %q is not one of %s", b.HealthStatus, strings.Join(healthStatuses, ", "))
 	}
 	return nil
 }
 
 func (s *Service) createOutlineNode(ctx context.Context, req schemas.AdminRequest) (any, int64, error) {
 	var b outlineNodeBody
-	if err := decodeBody(req.Body, &b); err != nil {
+	if err := admin.DecodeBody(req.Body, &b); err != nil {
 		return nil, 0, err
 	}
 	if err := b.validate(); err != nil {
@@ -81,24 +82,11 @@ func (s *Service) createOutlineNode(ctx context.Context, req schemas.AdminReques
 }
 
 func (s *Service) listOutlineNodes(ctx context.Context, req schemas.AdminRequest) (any, int64, error) {
-	p, err := page(req)
+	f, p, err := nodeList(req, "health_status", healthStatuses)
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := checkFilters(req.Filter, "region", "region_id", "health_status"); err != nil {
-		return nil, 0, err
-	}
-	regionID, err := filterID(req.Filter, "region_id")
-	if err != nil {
-		return nil, 0, err
-	}
-	health, err := filterOneOf(req.Filter, "health_status", healthStatuses...)
-	if err != nil {
-		return nil, 0, err
-	}
-	nodes, total, err := s.store.ListOutlineNodes(ctx, store.OutlineFilter{
-		RegionCode: req.Filter["region"], RegionID: regionID, HealthStatus: health,
-	}, p)
+	nodes, total, err := s.store.ListOutlineNodes(ctx, f, p)
 	if err != nil {
 		return nil, 0, s.storeError("list outline nodes", err, "outline nodes")
 	}
@@ -107,7 +95,7 @@ func (s *Service) listOutlineNodes(ctx context.Context, req schemas.AdminRequest
 
 func (s *Service) getOutlineNode(ctx context.Context, req schemas.AdminRequest) (any, int64, error) {
 	if req.ID <= 0 {
-		return nil, 0, invalid("id: outline nodes are looked up by their positive numeric id")
+		return nil, 0, admin.Invalid("id: outline nodes are looked up by their positive numeric id")
 	}
 	n, err := s.store.OutlineNodeByID(ctx, req.ID)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/httvps/httvps/schemas"
 	"github.com/httvps/httvps/services/node-registry/internal/store"
+	"github.com/httvps/httvps/shared/admin"
 	"github.com/httvps/httvps/shared/logging"
 )
 
@@ -18,17 +19,17 @@ type regionBody struct {
 
 func (s *Service) createRegion(ctx context.Context, req schemas.AdminRequest) (any, int64, error) {
 	var b regionBody
-	if err := decodeBody(req.Body, &b); err != nil {
+	if err := admin.DecodeBody(req.Body, &b); err != nil {
 		return nil, 0, err
 	}
 	b.Name = strings.TrimSpace(b.Name)
 	switch {
 	case !validName(b.Code):
-		return nil, 0, invalid("code: %q must be 1 to 64 letters, digits, '-' or '_'", b.Code)
+		return nil, 0, admin.Invalid("code: %q must be 1 to 64 letters, digits, '-' or '_'", b.Code)
 	case b.Name == "":
-		return nil, 0, invalid("name: required")
+		return nil, 0, admin.Invalid("name: required")
 	case len(b.Name) > maxTextLen:
-		return nil, 0, invalid("name: at most %d bytes", maxTextLen)
+		return nil, 0, admin.Invalid("name: at most %d bytes", maxTextLen)
 	}
 	r, err := s.store.CreateRegion(ctx, b.Code, b.Name)
 	if err != nil {
@@ -43,7 +44,7 @@ func (s *Service) listRegions(ctx context.Context, req schemas.AdminRequest) (an
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := checkFilters(req.Filter); err != nil {
+	if _, err := admin.Filters(req); err != nil {
 		return nil, 0, err
 	}
 	rs, total, err := s.store.ListRegions(ctx, p)
@@ -54,20 +55,18 @@ func (s *Service) listRegions(ctx context.Context, req schemas.AdminRequest) (an
 }
 
 func (s *Service) getRegion(ctx context.Context, req schemas.AdminRequest) (any, int64, error) {
-	var (
-		r   store.Region
-		err error
-	)
-	switch {
-	case req.ID > 0:
-		r, err = s.store.RegionByID(ctx, req.ID)
-	case req.Key != "":
-		r, err = s.store.RegionByCode(ctx, req.Key)
-	default:
-		return nil, 0, invalid("id or key (region code) is required")
+	t, err := admin.TargetOf(req, "code")
+	if err != nil {
+		return nil, 0, err
+	}
+	var r store.Region
+	if t.Key != "" {
+		r, err = s.store.RegionByCode(ctx, t.Key)
+	} else {
+		r, err = s.store.RegionByID(ctx, t.ID)
 	}
 	if err != nil {
-		return nil, 0, s.storeError("get region", err, describeLookup("region", req))
+		return nil, 0, s.storeError("get region", err, "region "+t.String())
 	}
 	return r, 0, nil
 }
@@ -84,23 +83,23 @@ func (s *Service) resolveRegion(ctx context.Context, code string, id int64) (sto
 			return store.Region{}, s.regionLookupError(err, "region: unknown region %q", code)
 		}
 		if id != 0 && id != r.ID {
-			return store.Region{}, invalid("region_id: %d is not the id of region %q (%d)", id, code, r.ID)
+			return store.Region{}, admin.Invalid("region_id: %d is not the id of region %q (%d)", id, code, r.ID)
 		}
 	case id > 0:
 		if r, err = s.store.RegionByID(ctx, id); err != nil {
 			return store.Region{}, s.regionLookupError(err, "region_id: unknown region %d", id)
 		}
 	case id < 0:
-		return store.Region{}, invalid("region_id: must be positive")
+		return store.Region{}, admin.Invalid("region_id: must be positive")
 	default:
-		return store.Region{}, invalid("region: a region code (or region_id) is required")
+		return store.Region{}, admin.Invalid("region: a region code (or region_id) is required")
 	}
 	return r, nil
 }
 
 func (s *Service) regionLookupError(err error, format string, args ...any) error {
 	if errors.Is(err, store.ErrNotFound) {
-		return invalid(format, args...)
+		return admin.Invalid(format, args...)
 	}
 	return s.storeError("get region", err, "region")
 }

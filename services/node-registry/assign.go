@@ -6,6 +6,7 @@ import (
 
 	"github.com/httvps/httvps/schemas"
 	"github.com/httvps/httvps/services/node-registry/internal/store"
+	"github.com/httvps/httvps/shared/admin"
 	"github.com/httvps/httvps/shared/logging"
 	"github.com/httvps/httvps/shared/rpc"
 )
@@ -13,15 +14,15 @@ import (
 func validateAssign(req schemas.AssignOutlineRequest) error {
 	switch {
 	case req.Region == "":
-		return invalid("region: required")
+		return admin.Invalid("region: required")
 	case !validName(req.Region):
-		return invalid("region: %q cannot be a region code (1 to 64 letters, digits, '-' or '_')", req.Region)
+		return admin.Invalid("region: %q cannot be a region code (1 to 64 letters, digits, '-' or '_')", req.Region)
 	case req.UserID <= 0:
-		return invalid("user_id: must be a positive id")
+		return admin.Invalid("user_id: must be a positive id")
 	case !validName(req.DeviceID):
-		return invalid("device_id: must be 1 to 64 letters, digits, '-' or '_'")
+		return admin.Invalid("device_id: must be 1 to 64 letters, digits, '-' or '_'")
 	case len(req.ExcludeNodeIDs) > maxExcludedIDs:
-		return invalid("exclude_node_ids: at most %d ids", maxExcludedIDs)
+		return admin.Invalid("exclude_node_ids: at most %d ids", maxExcludedIDs)
 	}
 	return nil
 }

@@ -29,20 +29,6 @@ var (
 	outlineHeartbeatPrefix = strings.TrimSuffix(schemas.SubjectOutlineHeartbeatAll, "*")
 )
 
-func (s *Service) heartbeatLoop(c jetstream.Consumer) *jsconsume.Loop[heartbeat] {
-	return &jsconsume.Loop[heartbeat]{
-		Name:      schemas.ConsumerHeartbeatsRegistry,
-		Consumer:  c,
-		Decode:    decodeHeartbeat,
-		Handle:    s.storeHeartbeats,
-		BatchSize: s.cfg.BatchSize,
-		MaxWait:   s.cfg.FetchWait,
-		NakDelay:  s.cfg.NakDelay,
-		Log:       s.log,
-		Metrics:   s.metrics.consumer,
-	}
-}
-
 func decodeHeartbeat(msg jetstream.Msg) (heartbeat, error) {
 	at := storedAt(msg)
 	switch subject := msg.Subject(); {
@@ -120,14 +106,23 @@ func decodeOutlineHeartbeat(subject string, data []byte, at time.Time) (*store.O
 }
 
 func (s *Service) storeHeartbeats(ctx context.Context, items []jsconsume.Item[heartbeat]) error {
+	offlineAfter := s.cfg.OfflineAfter()
+	return storeBatch(ctx, s, schemas.ConsumerHeartbeatsRegistry, "store heartbeats", items,
+		func(ctx context.Context, tx *store.Store, hb heartbeat) (string, error) {
+			return applyHeartbeat(ctx, tx, hb, offlineAfter)
+		})
+}
+
+// storeBatch applies a batch of events in one transaction and counts their results once it commits.
+func storeBatch[T any](ctx context.Context, s *Service, consumer, op string, items []jsconsume.Item[T],
+	apply func(ctx context.Context, tx *store.Store, v T) (string, error)) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.DBTimeout)
 	defer cancel()
-	offlineAfter := s.cfg.OfflineAfter()
 	var results map[string]int
 	err := s.store.InTx(ctx, func(ctx context.Context, tx *store.Store) error {
 		results = map[string]int{}
 		for _, it := range items {
-			result, err := applyHeartbeat(ctx, tx, it.Value, offlineAfter)
+			result, err := apply(ctx, tx, it.Value)
 			if err != nil {
 				return err
 			}
@@ -136,10 +131,12 @@ func (s *Service) storeHeartbeats(ctx context.Context, items []jsconsume.Item[he
 		return nil
 	})
 	if err != nil {
-		s.metrics.dbErrors.WithLabelValues("store heartbeats").Inc()
+		s.metrics.dbErrors.WithLabelValues(op).Inc()
 		return err
 	}
-	s.countEvents(schemas.ConsumerHeartbeatsRegistry, results)
+	for result, n := range results {
+		s.metrics.events.WithLabelValues(consumer, result).Add(float64(n))
+	}
 	return nil
 }
 
@@ -169,9 +166,3 @@ const (
 	resultUnknownNode = "unknown_node"
 	resultIgnored     = "ignored"
 )
-
-func (s *Service) countEvents(consumer string, results map[string]int) {
-	for result, n := range results {
-		s.metrics.events.WithLabelValues(consumer, result).Add(float64(n))
-	}
-}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/httvps/httvps/schemas"
 	"github.com/httvps/httvps/services/node-registry/internal/store"
+	"github.com/httvps/httvps/shared/jsconsume"
 	"github.com/httvps/httvps/shared/logging"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -69,13 +70,14 @@ func (s *Service) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("node-registry: jetstream: %w", err)
 	}
-	heartbeats, err := js.Consumer(ctx, schemas.StreamHeartbeats, schemas.ConsumerHeartbeatsRegistry)
+	opts := jsconsume.Options{BatchSize: s.cfg.BatchSize, MaxWait: s.cfg.FetchWait, NakDelay: s.cfg.NakDelay, Log: s.log, Metrics: s.metrics.consumer}
+	heartbeats, err := jsconsume.Open(ctx, js, schemas.StreamHeartbeats, schemas.ConsumerHeartbeatsRegistry, decodeHeartbeat, s.storeHeartbeats, opts)
 	if err != nil {
-		return fmt.Errorf("node-registry: consumer %s on %s: %w", schemas.ConsumerHeartbeatsRegistry, schemas.StreamHeartbeats, err)
+		return fmt.Errorf("node-registry: %w", err)
 	}
-	sessions, err := js.Consumer(ctx, schemas.StreamSessions, schemas.ConsumerSessionsRegistry)
+	sessions, err := jsconsume.Open(ctx, js, schemas.StreamSessions, schemas.ConsumerSessionsRegistry, decodeSessionEvent, s.storeSessionEvents, opts)
 	if err != nil {
-		return fmt.Errorf("node-registry: consumer %s on %s: %w", schemas.ConsumerSessionsRegistry, schemas.StreamSessions, err)
+		return fmt.Errorf("node-registry: %w", err)
 	}
 	pool := newWorkers(s.cfg.Workers)
 	svc, err := s.startMicro(ctx, pool)
@@ -85,8 +87,8 @@ func (s *Service) Run(ctx context.Context) error {
 	s.log.Info().Dur(fieldOfflineAfter, s.cfg.OfflineAfter()).Msg("node-registry started")
 
 	var wg sync.WaitGroup
-	wg.Go(func() { _ = s.heartbeatLoop(heartbeats).Run(ctx) })
-	wg.Go(func() { _ = s.sessionLoop(sessions).Run(ctx) })
+	wg.Go(func() { _ = heartbeats.Run(ctx) })
+	wg.Go(func() { _ = sessions.Run(ctx) })
 	wg.Go(func() { s.runSweeper(ctx) })
 
 	<-ctx.Done()

@@ -28,20 +28,6 @@ var (
 	sessionEndedPrefix   = strings.TrimSuffix(schemas.SubjectSessionEndedAll, "*")
 )
 
-func (s *Service) sessionLoop(c jetstream.Consumer) *jsconsume.Loop[sessionEvent] {
-	return &jsconsume.Loop[sessionEvent]{
-		Name:      schemas.ConsumerSessionsRegistry,
-		Consumer:  c,
-		Decode:    decodeSessionEvent,
-		Handle:    s.storeSessionEvents,
-		BatchSize: s.cfg.BatchSize,
-		MaxWait:   s.cfg.FetchWait,
-		NakDelay:  s.cfg.NakDelay,
-		Log:       s.log,
-		Metrics:   s.metrics.consumer,
-	}
-}
-
 func decodeSessionEvent(msg jetstream.Msg) (sessionEvent, error) {
 	var ev sessionEvent
 	switch subject := msg.Subject(); {
@@ -73,26 +59,7 @@ func decodeSessionEvent(msg jetstream.Msg) (sessionEvent, error) {
 }
 
 func (s *Service) storeSessionEvents(ctx context.Context, items []jsconsume.Item[sessionEvent]) error {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.DBTimeout)
-	defer cancel()
-	var results map[string]int
-	err := s.store.InTx(ctx, func(ctx context.Context, tx *store.Store) error {
-		results = map[string]int{}
-		for _, it := range items {
-			result, err := applySessionEvent(ctx, tx, it.Value)
-			if err != nil {
-				return err
-			}
-			results[result]++
-		}
-		return nil
-	})
-	if err != nil {
-		s.metrics.dbErrors.WithLabelValues("store session events").Inc()
-		return err
-	}
-	s.countEvents(schemas.ConsumerSessionsRegistry, results)
-	return nil
+	return storeBatch(ctx, s, schemas.ConsumerSessionsRegistry, "store session events", items, applySessionEvent)
 }
 
 func applySessionEvent(ctx context.Context, tx *store.Store, ev sessionEvent) (string, error) {

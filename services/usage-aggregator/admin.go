@@ -3,18 +3,10 @@ package usageaggregator
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/httvps/httvps/schemas"
 	"github.com/httvps/httvps/shared/rpc"
 	"github.com/nats-io/nats.go/micro"
-)
-
-const (
-	defaultPageLimit = 50
-	maxPageLimit     = 500
 )
 
 type adminEndpoint struct {
@@ -61,37 +53,4 @@ func (s *Service) countingDBErrors(fn rpc.AdminFunc) rpc.AdminFunc {
 		}
 		return data, total, err
 	}
-}
-
-func invalid(format string, args ...any) error {
-	return rpc.Errorf(schemas.CodeInvalidArgument, format, args...)
-}
-
-func pageOf(req schemas.AdminRequest) (limit, offset int, err error) {
-	switch {
-	case req.Limit < 0 || req.Limit > maxPageLimit:
-		return 0, 0, invalid("limit: must be from 1 to %d (0 means %d)", maxPageLimit, defaultPageLimit)
-	case req.Offset < 0:
-		return 0, 0, invalid("offset: must not be negative")
-	case req.Limit == 0:
-		return defaultPageLimit, req.Offset, nil
-	}
-	return req.Limit, req.Offset, nil
-}
-
-func checkFilters(filter map[string]string, allowed ...string) error {
-	for k := range filter {
-		if !slices.Contains(allowed, k) {
-			return invalid("filter %s: unknown, allowed filters are %s", k, strings.Join(allowed, ", "))
-		}
-	}
-	return nil
-}
-
-func positiveID(field, v string) (int64, error) {
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n <= 0 {
-		return 0, invalid("%s: must be a positive integer, got %q", field, truncate(v))
-	}
-	return n, nil
 }

@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/httvps/httvps/schemas"
-	"github.com/httvps/httvps/shared/rpc"
+	"github.com/httvps/httvps/shared/admin"
 	"github.com/uptrace/bun"
 )
 
@@ -55,42 +55,43 @@ func (o *sessionObject) finish() {
 }
 
 func (s *Service) listSessions(ctx context.Context, req schemas.AdminRequest) (any, int64, error) {
-	limit, offset, err := pageOf(req)
+	limit, offset, err := admin.Page(req)
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := checkFilters(req.Filter, filterUserID, filterDevice, filterGateway, filterActive); err != nil {
+	f, err := admin.Filters(req, filterUserID, filterDevice, filterGateway, filterActive)
+	if err != nil {
 		return nil, 0, err
 	}
 	rows := []sessionObject{}
 	q := s.db.NewSelect().Model(&rows).OrderExpr("s.started_at DESC, s.id").Limit(limit).Offset(offset)
-	if v, ok := req.Filter[filterUserID]; ok {
-		id, err := positiveID("filter user_id", v)
+	if v, ok := f[filterUserID]; ok {
+		id, err := admin.PositiveID("filter user_id", v)
 		if err != nil {
 			return nil, 0, err
 		}
 		q = q.Where("s.user_id = ?", id)
 	}
-	if v, ok := req.Filter[filterDevice]; ok {
+	if v, ok := f[filterDevice]; ok {
 		if id, err := strconv.ParseInt(v, 10, 64); err == nil && id > 0 {
 			q = q.Where("s.device_id = ?", id)
 		} else if v == "" {
-			return nil, 0, invalid("filter device_id: a device id or device_uuid is required")
+			return nil, 0, admin.Invalid("filter device_id: a device id or device_uuid is required")
 		} else {
 			q = q.Where("s.device_uuid = ?", v)
 		}
 	}
-	if v, ok := req.Filter[filterGateway]; ok {
+	if v, ok := f[filterGateway]; ok {
 		q = q.Where("s.gateway_node_name = ?", v)
 	}
-	if v, ok := req.Filter[filterActive]; ok {
+	if v, ok := f[filterActive]; ok {
 		switch v {
 		case "true":
 			q = q.Where("s.ended_at IS NULL")
 		case "false":
 			q = q.Where("s.ended_at IS NOT NULL")
 		default:
-			return nil, 0, invalid("filter active: must be true or false, got %q", truncate(v))
+			return nil, 0, admin.Invalid("filter active: must be true or false, got %q", truncate(v))
 		}
 	}
 	total, err := q.ScanAndCount(ctx)
@@ -105,15 +106,15 @@ func (s *Service) listSessions(ctx context.Context, req schemas.AdminRequest) (a
 
 func (s *Service) getSession(ctx context.Context, req schemas.AdminRequest) (any, int64, error) {
 	if req.Key == "" {
-		return nil, 0, invalid("key: the session uuid is required (sessions have no numeric id)")
+		return nil, 0, admin.Invalid("key: the session uuid is required (sessions have no numeric id)")
 	}
 	if !sessionIDPattern.MatchString(req.Key) {
-		return nil, 0, invalid("key: must be a session uuid, got %q", truncate(req.Key))
+		return nil, 0, admin.Invalid("key: must be a session uuid, got %q", truncate(req.Key))
 	}
 	var row sessionObject
 	err := s.db.NewSelect().Model(&row).Where("s.id = ?", strings.ToLower(req.Key)).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, 0, rpc.Errorf(schemas.CodeNotFound, "session %s not found", req.Key)
+		return nil, 0, admin.NotFound("session %s not found", req.Key)
 	}
 	if err != nil {
 		return nil, 0, fmt.Errorf("get session: %w", err)

@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/httvps/httvps/schemas"
-	"github.com/httvps/httvps/shared/rpc"
+	"github.com/httvps/httvps/shared/admin"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 )
@@ -51,17 +51,18 @@ func (r periodRow) object() periodObject {
 }
 
 func (s *Service) listUsage(ctx context.Context, req schemas.AdminRequest) (any, int64, error) {
-	limit, offset, err := pageOf(req)
+	limit, offset, err := admin.Page(req)
 	if err != nil {
 		return nil, 0, err
 	}
-	if err := checkFilters(req.Filter, filterUserID); err != nil {
+	f, err := admin.Filters(req, filterUserID)
+	if err != nil {
 		return nil, 0, err
 	}
 	var rows []periodRow
 	q := s.db.NewSelect().Model(&rows).OrderExpr("p.user_id, p.period_start DESC").Limit(limit).Offset(offset)
-	if v, ok := req.Filter[filterUserID]; ok {
-		id, err := positiveID("filter user_id", v)
+	if v, ok := f[filterUserID]; ok {
+		id, err := admin.PositiveID("filter user_id", v)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -80,14 +81,14 @@ func (s *Service) listUsage(ctx context.Context, req schemas.AdminRequest) (any,
 
 func (s *Service) getUsage(ctx context.Context, req schemas.AdminRequest) (any, int64, error) {
 	if req.ID <= 0 {
-		return nil, 0, invalid("id: the user id is required")
+		return nil, 0, admin.Invalid("id: the user id is required")
 	}
 	exists, err := s.db.NewSelect().Table("users").Where("id = ?", req.ID).Exists(ctx)
 	if err != nil {
 		return nil, 0, fmt.Errorf("get usage: user: %w", err)
 	}
 	if !exists {
-		return nil, 0, rpc.Errorf(schemas.CodeNotFound, "user %d not found", req.ID)
+		return nil, 0, admin.NotFound("user %d not found", req.ID)
 	}
 	period := periodStart(time.Now())
 	row := periodRow{UserID: req.ID, PeriodStart: period}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/httvps/httvps/shared/jsconsume"
+	sharedmetrics "github.com/httvps/httvps/shared/metrics"
 	"github.com/httvps/httvps/shared/rpc"
 	"github.com/prometheus/client_golang/prometheus"
 )
@@ -42,43 +43,24 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 	if err != nil {
 		return nil, fmt.Errorf("usage-aggregator: register rpc metrics: %w", err)
 	}
-	counter := func(name, help string) prometheus.Counter {
-		return prometheus.NewCounter(prometheus.CounterOpts{Namespace: "httvps", Subsystem: "aggregator", Name: name, Help: help})
-	}
+	sub := sharedmetrics.Subsystem("aggregator")
 	m := &metrics{
-		consumer:     consumer,
-		rpc:          r,
-		applied:      counter("reports_applied_total", "Usage reports (and ended events) that raised a session's stored totals."),
-		duplicates:   counter("reports_duplicate_total", "Usage reports that changed nothing: duplicates, redeliveries, late or reordered reports."),
-		unattributed: counter("reports_unattributed_total", "Usage reports left for later because neither the report, the session nor the device names a known user."),
-		bytesAdded: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "httvps", Subsystem: "aggregator", Name: "bytes_added_total",
-			Help: "Bytes added to users' period usage, by direction (up, down).",
-		}, []string{"direction"}),
-		sessionEvents: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "httvps", Subsystem: "aggregator", Name: "session_events_total",
-			Help: "Session events stored, by event (started, ended).",
-		}, []string{"event"}),
-		pending: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Namespace: "httvps", Subsystem: "aggregator", Name: "consumer_pending",
-			Help: "Messages not yet delivered to the durable consumer, polled periodically.",
-		}, []string{"consumer"}),
-		dbErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "httvps", Subsystem: "aggregator", Name: "db_errors_total",
-			Help: "Database errors by operation (usage, sessions, sweep, admin).",
-		}, []string{"operation"}),
-		limitEvents: counter("limit_events_total", "Traffic limit control events published (one per user and month)."),
-		swept:       counter("sessions_gateway_lost_total", "Sessions closed by the sweeper because their gateway stopped sending heartbeats."),
-		publishErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "httvps", Subsystem: "aggregator", Name: "publish_errors_total",
-			Help: "Messages that could not be published, by kind (limit, ended).",
-		}, []string{"kind"}),
+		consumer:      consumer,
+		rpc:           r,
+		applied:       sub.Counter("reports_applied_total", "Usage reports (and ended events) that raised a session's stored totals."),
+		duplicates:    sub.Counter("reports_duplicate_total", "Usage reports that changed nothing: duplicates, redeliveries, late or reordered reports."),
+		unattributed:  sub.Counter("reports_unattributed_total", "Usage reports left for later because neither the report, the session nor the device names a known user."),
+		bytesAdded:    sub.CounterVec("bytes_added_total", "Bytes added to users' period usage, by direction (up, down).", "direction"),
+		sessionEvents: sub.CounterVec("session_events_total", "Session events stored, by event (started, ended).", "event"),
+		pending:       sub.GaugeVec("consumer_pending", "Messages not yet delivered to the durable consumer, polled periodically.", "consumer"),
+		dbErrors:      sub.DBErrors("operation", opUsage, opSessions, opSweep, opAdmin),
+		limitEvents:   sub.Counter("limit_events_total", "Traffic limit control events published (one per user and month)."),
+		swept:         sub.Counter("sessions_gateway_lost_total", "Sessions closed by the sweeper because their gateway stopped sending heartbeats."),
+		publishErrors: sub.CounterVec("publish_errors_total", "Messages that could not be published, by kind (limit, ended).", "kind"),
 	}
-	for _, c := range []prometheus.Collector{m.applied, m.duplicates, m.unattributed, m.bytesAdded, m.sessionEvents,
-		m.pending, m.dbErrors, m.limitEvents, m.swept, m.publishErrors} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("usage-aggregator: register metrics: %w", err)
-		}
+	if err := sharedmetrics.Register(reg, m.applied, m.duplicates, m.unattributed, m.bytesAdded, m.sessionEvents,
+		m.pending, m.dbErrors, m.limitEvents, m.swept, m.publishErrors); err != nil {
+		return nil, fmt.Errorf("usage-aggregator: register metrics: %w", err)
 	}
 	return m, nil
 }

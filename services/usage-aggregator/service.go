@@ -73,16 +73,9 @@ func (s *Service) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	usageLoop := &jsconsume.Loop[sessionTotals]{
-		Name: schemas.ConsumerUsageAggregator, Consumer: usage, Decode: decodeUsage, Handle: s.handleUsage,
-		BatchSize: s.cfg.BatchSize, MaxWait: s.cfg.FetchWait, NakDelay: s.cfg.NakDelay,
-		Log: s.log, Metrics: s.m.consumer,
-	}
-	sessionLoop := &jsconsume.Loop[sessionEvent]{
-		Name: schemas.ConsumerSessionsAggregator, Consumer: sessions, Decode: decodeSessionEvent, Handle: s.handleSessions,
-		BatchSize: s.cfg.BatchSize, MaxWait: s.cfg.FetchWait, NakDelay: s.cfg.NakDelay,
-		Log: s.log, Metrics: s.m.consumer,
-	}
+	opts := jsconsume.Options{BatchSize: s.cfg.BatchSize, MaxWait: s.cfg.FetchWait, NakDelay: s.cfg.NakDelay, Log: s.log, Metrics: s.m.consumer}
+	usageLoop := jsconsume.New(schemas.ConsumerUsageAggregator, usage, decodeUsage, s.handleUsage, opts)
+	sessionLoop := jsconsume.New(schemas.ConsumerSessionsAggregator, sessions, decodeSessionEvent, s.handleSessions, opts)
 	var wg sync.WaitGroup
 	for _, run := range []func(context.Context) error{
 		usageLoop.Run,

@@ -28,6 +28,32 @@ type Loop[T any] struct {
 	Metrics   *Metrics
 }
 
+type Options struct {
+	BatchSize int
+	MaxWait   time.Duration
+	NakDelay  time.Duration
+	Log       zerolog.Logger
+	Metrics   *Metrics
+}
+
+// New makes the loop of consumer c; name labels its logs and metrics.
+func New[T any](name string, c jetstream.Consumer, decode func(jetstream.Msg) (T, error), handle func(context.Context, []Item[T]) error, o Options) *Loop[T] {
+	return &Loop[T]{
+		Name: name, Consumer: c, Decode: decode, Handle: handle,
+		BatchSize: o.BatchSize, MaxWait: o.MaxWait, NakDelay: o.NakDelay, Log: o.Log, Metrics: o.Metrics,
+	}
+}
+
+// Open looks up the durable consumer on stream and makes its loop, named after the durable.
+func Open[T any](ctx context.Context, js jetstream.JetStream, stream, durable string, decode func(jetstream.Msg) (T, error),
+	handle func(context.Context, []Item[T]) error, o Options) (*Loop[T], error) {
+	c, err := js.Consumer(ctx, stream, durable)
+	if err != nil {
+		return nil, fmt.Errorf("consumer %s on %s: %w", durable, stream, err)
+	}
+	return New(durable, c, decode, handle, o), nil
+}
+
 func (l *Loop[T]) Run(ctx context.Context) error {
 	batch, wait, delay := l.BatchSize, l.MaxWait, l.NakDelay
 	if batch <= 0 {

@@ -3,6 +3,7 @@ package jsconsume_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -90,5 +91,27 @@ func TestLoopAcksAfterStoreTerminatesMalformedAndRetriesFailures(t *testing.T) {
 	}
 	if got := testutil.ToFloat64(metrics.Messages.WithLabelValues("usage", "nak")); got != 3 {
 		t.Fatalf("nak = %v, want 3", got)
+	}
+}
+
+func TestOpen(t *testing.T) {
+	js := testkit.NATS(t).JetStream(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	decode := func(jetstream.Msg) (string, error) { return "", nil }
+	handle := func(context.Context, []jsconsume.Item[string]) error { return nil }
+	opts := jsconsume.Options{BatchSize: 7, MaxWait: time.Second, NakDelay: 2 * time.Second}
+
+	loop, err := jsconsume.Open(ctx, js, schemas.StreamUsage, schemas.ConsumerUsageAggregator, decode, handle, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if loop.Name != schemas.ConsumerUsageAggregator || loop.Consumer == nil || loop.BatchSize != 7 || loop.MaxWait != time.Second || loop.NakDelay != 2*time.Second {
+		t.Fatalf("loop = %+v", loop)
+	}
+
+	_, err = jsconsume.Open(ctx, js, schemas.StreamUsage, "nobody", decode, handle, opts)
+	if err == nil || !strings.Contains(err.Error(), "consumer nobody on "+schemas.StreamUsage) {
+		t.Fatalf("err = %v, want it to name the consumer and the stream", err)
 	}
 }

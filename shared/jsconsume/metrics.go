@@ -3,6 +3,7 @@ package jsconsume
 import (
 	"time"
 
+	"github.com/httvps/httvps/shared/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -29,10 +30,8 @@ func NewMetrics(reg prometheus.Registerer, service string) (*Metrics, error) {
 			Help: "Time to store one batch.", ConstLabels: labels,
 		}, []string{"consumer"}),
 	}
-	for _, c := range []prometheus.Collector{m.Messages, m.BatchSize, m.BatchTime} {
-		if err := reg.Register(c); err != nil {
-			return nil, err
-		}
+	if err := metrics.Register(reg, m.Messages, m.BatchSize, m.BatchTime); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

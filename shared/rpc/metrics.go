@@ -1,6 +1,7 @@
 package rpc
 
 import (
+	"github.com/httvps/httvps/shared/metrics"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -23,10 +24,8 @@ func NewMetrics(reg prometheus.Registerer, service string) (*Metrics, error) {
 			Buckets:     []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1},
 		}, []string{"endpoint"}),
 	}
-	for _, c := range []prometheus.Collector{m.Requests, m.Latency} {
-		if err := reg.Register(c); err != nil {
-			return nil, err
-		}
+	if err := metrics.Register(reg, m.Requests, m.Latency); err != nil {
+		return nil, err
 	}
 	return m, nil
 }

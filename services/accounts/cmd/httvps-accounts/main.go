@@ -2,31 +2,16 @@
 package main
 
 import (
-	"fmt"
-	"os"
-
 	"github.com/httvps/httvps/services/accounts"
 	"github.com/httvps/httvps/shared/app"
 	"github.com/httvps/httvps/shared/config"
 )
 
-const name = "httvps-accounts"
-
 func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, name+":", err)
-		os.Exit(1)
-	}
-}
-
-func run() error {
-	env := config.FromOS()
-	cfg := accounts.LoadConfig(env)
-	proc := app.LoadProcess(env, name, app.NATSAndDB, cfg.MetricsAddr)
-	if err := env.Err(); err != nil {
-		return err
-	}
-	return app.Run(proc, func(r app.Resources) (app.Runner, error) {
+	app.Main("httvps-accounts", app.NATSAndDB, func(env *config.Env) (accounts.Config, string) {
+		cfg := accounts.LoadConfig(env)
+		return cfg, cfg.MetricsAddr
+	}, func(cfg accounts.Config, r app.Resources) (app.Runner, error) {
 		return accounts.New(cfg, accounts.Deps{NC: r.NC, DB: r.DB, Log: r.Log, Registerer: r.Registry})
 	})
 }

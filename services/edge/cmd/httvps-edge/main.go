@@ -2,31 +2,15 @@
 package main
 
 import (
-	"fmt"
-	"os"
-
 	"github.com/httvps/httvps/services/edge"
 	"github.com/httvps/httvps/shared/app"
 	"github.com/httvps/httvps/shared/config"
 )
 
-const name = "httvps-edge"
-
 func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, name+":", err)
-		os.Exit(1)
-	}
-}
-
-func run() error {
-	env := config.FromOS()
-	cfg := edge.LoadConfig(env)
-	proc := app.LoadProcess(env, name, app.NATSOnly, "127.0.0.1:9105")
-	if err := env.Err(); err != nil {
-		return err
-	}
-	return app.Run(proc, func(r app.Resources) (app.Runner, error) {
+	app.Main("httvps-edge", app.NATSOnly, func(env *config.Env) (edge.Config, string) {
+		return edge.LoadConfig(env), "127.0.0.1:9105"
+	}, func(cfg edge.Config, r app.Resources) (app.Runner, error) {
 		return edge.New(cfg, edge.Deps{NC: r.NC, Log: r.Log, Registerer: r.Registry})
 	})
 }

@@ -36,12 +36,6 @@ type NewGatewayNode struct {
 	Status     string
 }
 
-type GatewayFilter struct {
-	RegionCode string
-	RegionID   int64
-	Status     string
-}
-
 const gatewaySelect = `SELECT g.id, g.name, g.region_id, r.code AS region, g.public_ip, g.internal_ip, g.status,
 	g.last_heartbeat_at, g.sessions, g.streams, g.bytes_up_per_sec, g.bytes_down_per_sec, g.version,
 	g.created_at, g.updated_at
@@ -62,7 +56,7 @@ func (s *Store) CreateGatewayNode(ctx context.Context, n NewGatewayNode) (Gatewa
 	return s.GatewayNodeByID(ctx, id)
 }
 
-func (s *Store) ListGatewayNodes(ctx context.Context, f GatewayFilter, p Page) ([]GatewayNode, int64, error) {
+func (s *Store) ListGatewayNodes(ctx context.Context, f NodeFilter, p Page) ([]GatewayNode, int64, error) {
 	var w where
 	if f.RegionCode != "" {
 		w.add("r.code = ?", f.RegionCode)

@@ -38,12 +38,6 @@ type NewOutlineNode struct {
 	HealthStatus string
 }
 
-type OutlineFilter struct {
-	RegionCode   string
-	RegionID     int64
-	HealthStatus string
-}
-
 const outlineSelect = `SELECT n.id, n.region_id, r.code AS region, n.name, n.internal_ip, n.ss_port, n.ss_method,
 	n.max_sessions, n.health_status, n.last_heartbeat_at, n.created_at, n.updated_at,
 	(SELECT count(*) FROM outline_node_sessions s WHERE s.outline_node_id = n.id AND s.ended_at IS NULL) AS active_sessions
@@ -66,7 +60,7 @@ func (s *Store) CreateOutlineNode(ctx context.Context, n NewOutlineNode) (Outlin
 	return s.OutlineNodeByID(ctx, id)
 }
 
-func (s *Store) ListOutlineNodes(ctx context.Context, f OutlineFilter, p Page) ([]OutlineNode, int64, error) {
+func (s *Store) ListOutlineNodes(ctx context.Context, f NodeFilter, p Page) ([]OutlineNode, int64, error) {
 	var w where
 	if f.RegionCode != "" {
 		w.add("r.code = ?", f.RegionCode)
@@ -74,8 +68,8 @@ func (s *Store) ListOutlineNodes(ctx context.Context, f OutlineFilter, p Page) (
 	if f.RegionID != 0 {
 		w.add("n.region_id = ?", f.RegionID)
 	}
-	if f.HealthStatus != "" {
-		w.add("n.health_status = ?", f.HealthStatus)
+	if f.Status != "" {
+		w.add("n.health_status = ?", f.Status)
 	}
 	total, err := s.count(ctx, outlineFrom, w)
 	if err != nil {

@@ -29,6 +29,13 @@ type Page struct {
 	Offset int
 }
 
+// NodeFilter selects gateway or outline nodes; Status is an outline node's health_status.
+type NodeFilter struct {
+	RegionCode string
+	RegionID   int64
+	Status     string
+}
+
 // where collects SQL conditions with bun placeholders.
 type where struct {
 	conds []string
