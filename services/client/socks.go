@@ -1,0 +1,179 @@
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"github.com/httvps/httvps/services/client/internal/socks5"
+	"github.com/rs/zerolog"
+)
+
+const (
+	defaultHandshakeTimeout = 10 * time.Second
+	defaultOpenTimeout      = 15 * time.Second
+)
+
+// Opener opens streams: a *Tunnel (waits while reconnecting) or a *Session.
+type Opener interface {
+	OpenStream(ctx context.Context, target string) (*Stream, error)
+}
+
+// SOCKSServer is a SOCKS5 front end (CONNECT only, no authentication) that carries every
+// connection in a stream.
+type SOCKSServer struct {
+	Opener Opener
+	Log    zerolog.Logger
+	// HandshakeTimeout bounds the SOCKS greeting and request; OpenTimeout the wait for a
+	// session while the tunnel reconnects.
+	HandshakeTimeout time.Duration
+	OpenTimeout      time.Duration
+}
+
+// Serve accepts connections on ln until ctx ends, then closes ln and the open connections
+// and returns once every connection is done.
+func (srv *SOCKSServer) Serve(ctx context.Context, ln net.Listener) error {
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		conns = map[net.Conn]struct{}{}
+	)
+	stop := context.AfterFunc(ctx, func() {
+		ln.Close()
+		mu.Lock()
+		for c := range conns {
+			c.Close()
+		}
+		mu.Unlock()
+	})
+	defer stop()
+	defer wg.Wait()
+	for {
+		conn, err := ln.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			return fmt.Errorf("socks: accept: %w", err)
+		}
+		mu.Lock()
+		if ctx.Err() != nil {
+			mu.Unlock()
+			conn.Close()
+			continue
+		}
+		conns[conn] = struct{}{}
+		mu.Unlock()
+		wg.Go(func() {
+			srv.handle(ctx, conn)
+			mu.Lock()
+			delete(conns, conn)
+			mu.Unlock()
+		})
+	}
+}
+
+func (srv *SOCKSServer) handle(ctx context.Context, conn net.Conn) {
+	defer conn.Close()
+	hs := srv.HandshakeTimeout
+	if hs <= 0 {
+		hs = defaultHandshakeTimeout
+	}
+	_ = conn.SetDeadline(time.Now().Add(hs))
+	if err := socks5.Negotiate(conn); err != nil {
+		srv.Log.Debug().Err(err).Msg("socks greeting refused")
+		return
+	}
+	req, err := socks5.ReadRequest(conn)
+	if err != nil {
+		if se, ok := socks5.AsError(err); ok && !se.Replied {
+			_ = socks5.WriteReply(conn, se.Reply, netip.AddrPort{})
+		}
+		srv.Log.Debug().Err(err).Msg("socks request refused")
+		return
+	}
+	st, err := srv.open(ctx, req.Target())
+	if err != nil {
+		rep := ReplyFor(err)
+		_ = socks5.WriteReply(conn, rep, netip.AddrPort{})
+		srv.Log.Info().Str("target", req.Target()).Str("reply", rep.String()).Msg(plain(err))
+		return
+	}
+	defer st.Close()
+	if err := socks5.WriteReply(conn, socks5.Succeeded, netip.AddrPort{}); err != nil {
+		return
+	}
+	_ = conn.SetDeadline(time.Time{})
+	relay(conn, st)
+}
+
+func (srv *SOCKSServer) open(ctx context.Context, target string) (*Stream, error) {
+	ot := srv.OpenTimeout
+	if ot <= 0 {
+		ot = defaultOpenTimeout
+	}
+	octx, cancel := context.WithTimeout(ctx, ot)
+	defer cancel()
+	st, err := srv.Opener.OpenStream(octx, target)
+	if err != nil {
+		return nil, err
+	}
+	if err := st.AwaitRefusal(octx, st.s.connectWait()); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
+// ReplyFor is the SOCKS5 reply for a failure to open a stream.
+func ReplyFor(err error) socks5.Reply {
+	if ge, ok := AsGatewayError(err); ok {
+		return socks5.ReplyFor(ge.Code, ge.Message)
+	}
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, ErrSessionClosed), errors.Is(err, ErrTunnelStopped):
+		return socks5.NetworkUnreachable
+	case errors.As(err, new(*CertificateError)):
+		return socks5.NotAllowed
+	}
+	return socks5.GeneralFailure
+}
+
+// relay copies both ways with half-close; a failure on either side aborts both.
+func relay(conn net.Conn, st *Stream) {
+	errs := make(chan error, 2)
+	go func() {
+		_, err := io.Copy(st, conn)
+		if err == nil {
+			err = st.CloseWrite()
+		}
+		errs <- err
+	}()
+	go func() {
+		_, err := io.Copy(conn, st)
+		if err == nil {
+			if cw, ok := conn.(interface{ CloseWrite() error }); ok {
+				err = cw.CloseWrite()
+			}
+		}
+		errs <- err
+	}()
+	for range 2 {
+		if err := <-errs; err != nil {
+			if tcp, ok := conn.(*net.TCPConn); ok {
+				_ = tcp.SetLinger(0)
+			}
+			conn.Close()
+			st.Close()
+		}
+	}
+}
