@@ -6,6 +6,7 @@ require (
 	github.com/httvps/httvps/migrations v0.0.0
 	github.com/httvps/httvps/schemas v0.0.0
 	github.com/httvps/httvps/services/accounts v0.0.0
+	github.com/httvps/httvps/services/client v0.0.0
 	github.com/httvps/httvps/services/edge v0.0.0
 	github.com/httvps/httvps/services/gateway v0.0.0
 	github.com/httvps/httvps/services/node-registry v0.0.0
@@ -16,6 +17,8 @@ require (
 	github.com/prometheus/client_golang v1.25.0
 	github.com/rs/zerolog v1.35.1
 	github.com/uptrace/bun v1.2.18
+	github.com/uptrace/bun/driver/pgdriver v1.2.18
+	gopkg.in/yaml.v3 v3.0.1
 )
 
 require (
@@ -51,7 +54,6 @@ require (
 	github.com/shadowsocks/go-shadowsocks2 v0.1.5 // indirect
 	github.com/tmthrgd/go-hex v0.0.0-20190904060850-447a3041c3bc // indirect
 	github.com/uptrace/bun/dialect/pgdialect v1.2.18 // indirect
-	github.com/uptrace/bun/driver/pgdriver v1.2.18 // indirect
 	github.com/valyala/bytebufferpool v1.0.0 // indirect
 	github.com/valyala/fasthttp v1.52.0 // indirect
 	github.com/valyala/tcplisten v1.0.0 // indirect
@@ -65,7 +67,6 @@ require (
 	golang.org/x/text v0.43.0 // indirect
 	golang.org/x/time v0.16.0 // indirect
 	google.golang.org/protobuf v1.36.12 // indirect
-	gopkg.in/yaml.v3 v3.0.1 // indirect
 	mellium.im/sasl v0.3.2 // indirect
 )
 
@@ -73,6 +74,7 @@ replace (
 	github.com/httvps/httvps/migrations => ../../migrations
 	github.com/httvps/httvps/schemas => ../../schemas
 	github.com/httvps/httvps/services/accounts => ../accounts
+	github.com/httvps/httvps/services/client => ../client
 	github.com/httvps/httvps/services/edge => ../edge
 	github.com/httvps/httvps/services/gateway => ../gateway
 	github.com/httvps/httvps/services/node-registry => ../node-registry

@@ -2,7 +2,6 @@ package httvps_test
 
 import (
 	"context"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"github.com/httvps/httvps/services/httvps"
+	"github.com/httvps/httvps/shared/testkit"
 )
 
 func reachableDir(tb testing.TB) string {
@@ -49,7 +49,7 @@ func startSystem(tb testing.TB, env map[string]string) *httvps.System {
 	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	sys, err := httvps.Start(ctx, lookup(env), io.Discard)
+	sys, err := httvps.Start(ctx, lookup(env), testkit.LogWriter(tb))
 	if err != nil {
 		tb.Fatalf("start: %v", err)
 	}

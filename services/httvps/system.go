@@ -99,7 +99,7 @@ func (sys *System) startServices(ctx context.Context) error {
 		return err
 	}
 	for _, c := range sys.built.components {
-		sys.group.start(ctx, c)
+		sys.group.start(context.WithoutCancel(ctx), c)
 	}
 	if sys.demo != nil {
 		admin := adminClient{nc: sys.infra.nc, timeout: 5 * time.Second}
@@ -174,3 +174,5 @@ func (sys *System) DemoUser() (userID int64, token string) {
 	}
 	return sys.demo.seed.UserID, sys.demo.seed.Token
 }
+
+func (sys *System) DemoPageURL() string { return sys.demo.page.URL() }

@@ -1,6 +1,7 @@
 package testkit
 
 import (
+	"io"
 	"strings"
 	"sync"
 	"testing"
@@ -24,11 +25,15 @@ func (w *testLogWriter) Write(p []byte) (int, error) {
 }
 
 func Logger(tb testing.TB) zerolog.Logger {
+	return zerolog.New(LogWriter(tb)).Level(zerolog.DebugLevel).With().Timestamp().Logger()
+}
+
+func LogWriter(tb testing.TB) io.Writer {
 	w := &testLogWriter{tb: tb}
 	tb.Cleanup(func() {
 		w.mu.Lock()
 		w.done = true
 		w.mu.Unlock()
 	})
-	return zerolog.New(w).Level(zerolog.DebugLevel).With().Timestamp().Logger()
+	return w
 }
