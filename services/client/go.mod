@@ -3,8 +3,6 @@ module github.com/httvps/httvps/services/client
 go 1.26.0
 
 require (
-	github.com/Jigsaw-Code/outline-sdk v0.0.18-0.20241106233708-faffebb12629
-	github.com/Jigsaw-Code/outline-ss-server v1.9.2
 	github.com/fasthttp/websocket v1.5.8
 	github.com/google/uuid v1.6.0
 	github.com/httvps/httvps/migrations v0.0.0
@@ -23,6 +21,8 @@ require (
 )
 
 require (
+	github.com/Jigsaw-Code/outline-sdk v0.0.18-0.20241106233708-faffebb12629 // indirect
+	github.com/Jigsaw-Code/outline-ss-server v1.9.2 // indirect
 	github.com/andybalholm/brotli v1.1.0 // indirect
 	github.com/antithesishq/antithesis-sdk-go v0.8.0-default-no-op // indirect
 	github.com/beorn7/perks v1.0.1 // indirect

@@ -4,12 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net"
 	"strconv"
 	"time"
 
 	"github.com/httvps/httvps/schemas"
+	"github.com/httvps/httvps/shared/admin"
 	"github.com/httvps/httvps/shared/rpc"
 	"github.com/nats-io/nats.go"
 )
@@ -27,17 +27,7 @@ type adminClient struct {
 }
 
 func (a adminClient) call(ctx context.Context, resource, verb string, req schemas.AdminRequest, out any) error {
-	rep, err := rpc.Call[schemas.AdminReply](ctx, a.nc, schemas.AdminSubject(resource, verb), req, a.timeout)
-	if err != nil {
-		return fmt.Errorf("%s %s: %w", resource, verb, err)
-	}
-	if out == nil {
-		return nil
-	}
-	if err := json.Unmarshal(rep.Data, out); err != nil {
-		return fmt.Errorf("%s %s: decode: %w", resource, verb, err)
-	}
-	return nil
+	return admin.Client{NC: a.nc, Timeout: a.timeout}.Call(ctx, resource, verb, req, out)
 }
 
 func (a adminClient) getOrCreate(ctx context.Context, resource, key string, body any, out any) error {

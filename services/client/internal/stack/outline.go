@@ -1,44 +1,14 @@
 package stack
 
-import (
-	"container/list"
-	"context"
-	"fmt"
-	"net"
-
-	"github.com/Jigsaw-Code/outline-sdk/transport"
-	"github.com/Jigsaw-Code/outline-sdk/transport/shadowsocks"
-	"github.com/Jigsaw-Code/outline-ss-server/service"
-)
+import "github.com/httvps/httvps/shared/outlinenode"
 
 // OutlineServer runs outline-ss-server's service in this process on 127.0.0.1, admitting
 // loopback targets. Unlike ss-server it passes a client's half-close on to the target, as
 // production Outline nodes do. stop closes it.
 func OutlineServer() (node Node, stop func(), err error) {
-	key, err := shadowsocks.NewEncryptionKey(SSMethod, SSPassword)
+	n, err := outlinenode.Start(outlinenode.Config{Addr: "127.0.0.1:0", Method: SSMethod, Password: SSPassword, KeyID: "client-stack"})
 	if err != nil {
-		return Node{}, nil, fmt.Errorf("outline key: %w", err)
+		return Node{}, nil, err
 	}
-	entry := service.MakeCipherEntry("client-stack", key, SSPassword)
-	entries := list.New()
-	entries.PushBack(&entry)
-	ciphers := service.NewCipherList()
-	ciphers.Update(entries)
-	handler, _ := service.NewShadowsocksHandlers(service.WithCiphers(ciphers), service.WithStreamDialer(&transport.TCPDialer{}))
-	ln, err := net.ListenTCP("tcp", &net.TCPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		return Node{}, nil, fmt.Errorf("outline listen: %w", err)
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		service.StreamServe(service.WrapStreamAcceptFunc(ln.AcceptTCP), func(ctx context.Context, conn transport.StreamConn) {
-			handler.HandleStream(ctx, conn, &service.NoOpTCPConnMetrics{})
-		})
-	}()
-	stop = func() {
-		ln.Close()
-		<-done
-	}
-	return Node{IP: "127.0.0.1", Port: ln.Addr().(*net.TCPAddr).Port, Method: SSMethod, Password: SSPassword, MaxSessions: 100000}, stop, nil
+	return Node{IP: "127.0.0.1", Port: n.Addr().Port, Method: SSMethod, Password: SSPassword, MaxSessions: 100000}, func() { _ = n.Close() }, nil
 }

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"github.com/httvps/httvps/schemas"
-	"github.com/httvps/httvps/shared/rpc"
+	"github.com/httvps/httvps/shared/admin"
 	"github.com/nats-io/nats.go"
 )
 
@@ -16,21 +16,8 @@ const adminTimeout = 10 * time.Second
 // Admin sends admin commands over NATS, as the REST edge does.
 type Admin struct{ NC *nats.Conn }
 
-// Call runs an admin command and decodes its data into out (when not nil).
 func (a Admin) Call(ctx context.Context, resource, verb string, req schemas.AdminRequest, out any) error {
-	rep, err := rpc.Call[schemas.AdminReply](ctx, a.NC, schemas.AdminSubject(resource, verb), req, adminTimeout)
-	if err != nil {
-		return fmt.Errorf("admin %s %s: %w", resource, verb, err)
-	}
-	if !rep.OK {
-		return fmt.Errorf("admin %s %s: refused: %v", resource, verb, rep.Error)
-	}
-	if out != nil {
-		if err := json.Unmarshal(rep.Data, out); err != nil {
-			return fmt.Errorf("admin %s %s: decode %s: %w", resource, verb, rep.Data, err)
-		}
-	}
-	return nil
+	return admin.Client{NC: a.NC, Timeout: adminTimeout}.Call(ctx, resource, verb, req, out)
 }
 
 func (a Admin) create(ctx context.Context, resource string, body any, out any) error {
