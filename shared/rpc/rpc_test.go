@@ -49,6 +49,9 @@ func startEcho(tb testing.TB, nc *nats.Conn, subject string) *rpc.Metrics {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	if err := nc.Flush(); err != nil {
+		tb.Fatal(err)
+	}
 	return m
 }
 
