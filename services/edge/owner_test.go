@@ -28,6 +28,9 @@ func fakeOwner(tb testing.TB, h *harness, name string, endpoints map[string]micr
 			tb.Fatal(err)
 		}
 	}
+	if err := h.nc.Flush(); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 func srv(tb testing.TB) rpc.Server {

@@ -61,5 +61,8 @@ func (s *Service) startMicro(ctx context.Context, pool *workers) (micro.Service,
 			return nil, fmt.Errorf("node-registry: endpoint %s: %w", name, err)
 		}
 	}
+	if err := s.nc.Flush(); err != nil {
+		return nil, fmt.Errorf("node-registry: flush endpoints: %w", err)
+	}
 	return svc, nil
 }

@@ -42,6 +42,9 @@ func (s *Service) startAdmin(ctx context.Context) (micro.Service, error) {
 			return nil, fmt.Errorf("usage-aggregator: add endpoint %s: %w", e.name, err)
 		}
 	}
+	if err := s.nc.Flush(); err != nil {
+		return nil, fmt.Errorf("usage-aggregator: flush endpoints: %w", err)
+	}
 	return svc, nil
 }
 
