@@ -15,7 +15,7 @@ import (
 	"github.com/httvps/httvps/shared/app"
 	"github.com/httvps/httvps/shared/db"
 	"github.com/httvps/httvps/shared/natsx"
-	"github.com/httvps/httvps/shared/testkit"
+	"github.com/httvps/httvps/shared/pglocal"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -29,7 +29,7 @@ type infra struct {
 	natsServer *server.Server
 	nc         *nats.Conn
 	js         jetstream.JetStream
-	cluster    *testkit.Cluster
+	cluster    *pglocal.Cluster
 	db         *bun.DB
 	natsURL    string
 	dsn        string
@@ -98,7 +98,7 @@ func (in *infra) startNATS(ctx context.Context, cfg Config, log zerolog.Logger) 
 func (in *infra) startDatabase(ctx context.Context, cfg Config, pgLog io.Writer) error {
 	in.dsn = cfg.DatabaseURL
 	if in.dsn == "" {
-		cluster, err := testkit.StartCluster(ctx, cfg.postgresDir(), cfg.LocalPGPort, pgLog)
+		cluster, err := pglocal.StartCluster(ctx, cfg.postgresDir(), cfg.LocalPGPort, pgLog)
 		if err != nil {
 			return fmt.Errorf("local postgres in %s (port %s=%d): %w", cfg.postgresDir(), EnvLocalPGPort, cfg.LocalPGPort, err)
 		}

@@ -14,7 +14,7 @@ import (
 	"github.com/httvps/httvps/services/client/internal/stack"
 	"github.com/httvps/httvps/shared/db"
 	"github.com/httvps/httvps/shared/natsx"
-	"github.com/httvps/httvps/shared/testkit"
+	"github.com/httvps/httvps/shared/pglocal"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -34,7 +34,7 @@ type infra struct {
 	nats    *server.Server
 	nc      *nats.Conn
 	js      jetstream.JetStream
-	cluster *testkit.Cluster
+	cluster *pglocal.Cluster
 	db      *bun.DB
 	cp      stack.ControlPlane
 	svcs    *stack.Services
@@ -75,7 +75,7 @@ func (in *infra) start(ctx context.Context, log zerolog.Logger, progress io.Writ
 	if err = natsx.Provision(ctx, in.js, natsx.DefaultStreams()); err != nil {
 		return err
 	}
-	if in.cluster, err = testkit.StartCluster(ctx, filepath.Join(in.dir, "pg"), 0, io.Discard); err != nil {
+	if in.cluster, err = pglocal.StartCluster(ctx, filepath.Join(in.dir, "pg"), 0, io.Discard); err != nil {
 		return fmt.Errorf("postgres: %w", err)
 	}
 	if err = in.cluster.CreateDatabase(ctx, database); err != nil {

@@ -1,4 +1,4 @@
-package testkit
+package pglocal
 
 import (
 	"bufio"
@@ -11,7 +11,7 @@ import (
 )
 
 // pgRemoveStaleTestDirs removes the cluster dirs of test processes that died
-// before testkit.Main could clean up after them.
+// before pglocal.Main could clean up after them.
 func pgRemoveStaleTestDirs() {
 	dirs, _ := filepath.Glob(filepath.Join(pgTestBaseDir(), pgTestDirPrefix+"*"))
 	for _, dir := range dirs {
