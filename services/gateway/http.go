@@ -11,7 +11,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-const wsBufferSize = 32 << 10
+// A session's WebSocket keeps only a small read buffer (larger reads bypass it); write
+// buffers come from a pool shared by all sessions and are held only while a message is written.
+const (
+	wsReadBufferSize  = 1 << 10
+	wsWriteBufferSize = 32 << 10
+)
 
 type health struct {
 	Status    string `json:"status"`
@@ -31,6 +36,7 @@ func (s *Service) newApp() *fiber.App {
 		ReadTimeout:           s.cfg.HelloTimeout,
 		WriteTimeout:          s.cfg.WriteTimeout,
 		IdleTimeout:           s.cfg.IdleTimeout,
+		ReduceMemoryUsage:     true,
 	})
 	app.Get("/ws", func(c *fiber.Ctx) error {
 		if !websocket.IsWebSocketUpgrade(c) {
@@ -39,8 +45,9 @@ func (s *Service) newApp() *fiber.App {
 		return c.Next()
 	}, websocket.New(func(c *websocket.Conn) { s.sessions.Serve(c) }, websocket.Config{
 		HandshakeTimeout: s.cfg.HelloTimeout,
-		ReadBufferSize:   wsBufferSize,
-		WriteBufferSize:  wsBufferSize,
+		ReadBufferSize:   wsReadBufferSize,
+		WriteBufferSize:  wsWriteBufferSize,
+		WriteBufferPool:  &s.wsWriteBuffers,
 		RecoverHandler:   s.recoverSession,
 	}))
 	app.Get("/healthz", s.healthz)

@@ -37,18 +37,19 @@ type Deps struct {
 }
 
 type Service struct {
-	cfg       Config
-	nc        *nats.Conn
-	log       zerolog.Logger
-	metrics   *metrics.Metrics
-	gatherer  prometheus.Gatherer
-	sessions  *session.Server
-	outbox    *accounting.Outbox
-	publisher *accounting.Publisher
-	heartbeat *accounting.Heartbeat
-	app       *fiber.App
-	ln        net.Listener
-	certFile  string
+	cfg            Config
+	nc             *nats.Conn
+	log            zerolog.Logger
+	metrics        *metrics.Metrics
+	gatherer       prometheus.Gatherer
+	sessions       *session.Server
+	outbox         *accounting.Outbox
+	publisher      *accounting.Publisher
+	heartbeat      *accounting.Heartbeat
+	app            *fiber.App
+	wsWriteBuffers sync.Pool
+	ln             net.Listener
+	certFile       string
 }
 
 // New builds the gateway and binds its TLS listener, so Addr is known before Run.

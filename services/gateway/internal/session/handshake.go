@@ -75,7 +75,8 @@ func (srv *Server) unlessDraining(refusal *schemas.RPCError) *schemas.RPCError {
 
 func (srv *Server) readHello(conn Conn) (schemas.Hello, *schemas.RPCError) {
 	_ = conn.SetReadDeadline(time.Now().Add(srv.Limits.HelloTimeout))
-	kind, msg, err := readMessage(conn, make([]byte, srv.Limits.MaxFrameSize+1))
+	kind, msg, buf, err := srv.readMessage(conn)
+	defer srv.releaseFrame(buf)
 	var netErr net.Error
 	switch {
 	case errors.As(err, &netErr) && netErr.Timeout():
@@ -125,7 +126,7 @@ func (srv *Server) newSession(conn Conn, hello schemas.Hello, reply schemas.Vali
 		ctx:       ctx,
 		cancel:    cancel,
 		streams:   map[uint32]*stream{},
-		closedIDs: newRecentIDs(recentlyClosedIDs),
+		closedIDs: recentIDs{size: recentlyClosedIDs},
 	}
 	if reply.Device != nil {
 		s.deviceRowID = reply.Device.ID

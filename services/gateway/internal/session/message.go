@@ -8,19 +8,30 @@ import (
 
 var errFrameTooLarge = errors.New("frame too large")
 
-// readMessage reads the next message into buf, whose length is the largest frame plus one.
-func readMessage(conn Conn, buf []byte) (int, []byte, error) {
+// readMessage waits for the next message and reads it into a pooled buffer of the largest
+// frame plus one byte, so a session holds no frame buffer while it waits. The caller hands
+// buf back with releaseFrame once it is done with msg.
+func (srv *Server) readMessage(conn Conn) (kind int, msg []byte, buf *[]byte, err error) {
 	kind, r, err := conn.NextReader()
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, nil, err
 	}
-	n, err := io.ReadFull(r, buf)
+	buf = srv.frames.Get().(*[]byte)
+	n, err := io.ReadFull(r, *buf)
 	switch {
 	case err == nil:
-		return kind, nil, fmt.Errorf("%w: a frame is larger than %d bytes", errFrameTooLarge, len(buf)-1)
+		srv.frames.Put(buf)
+		return kind, nil, nil, fmt.Errorf("%w: a frame is larger than %d bytes", errFrameTooLarge, srv.Limits.MaxFrameSize)
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
-		return kind, buf[:n], nil
+		return kind, (*buf)[:n], buf, nil
 	default:
-		return kind, nil, err
+		srv.frames.Put(buf)
+		return kind, nil, nil, err
+	}
+}
+
+func (srv *Server) releaseFrame(buf *[]byte) {
+	if buf != nil {
+		srv.frames.Put(buf)
 	}
 }

@@ -13,30 +13,17 @@ import (
 
 // readLoop reads frames until the connection or the session ends and returns the ending.
 func (s *Session) readLoop() ending {
-	buf := make([]byte, s.srv.Limits.MaxFrameSize+1)
 	for {
 		if s.ctx.Err() != nil {
 			return ending{reason: schemas.EndReasonClientClosed}
 		}
 		_ = s.conn.SetReadDeadline(time.Now().Add(s.srv.Limits.IdleTimeout))
-		kind, msg, err := readMessage(s.conn, buf)
+		kind, msg, buf, err := s.srv.readMessage(s.conn)
 		if err != nil {
 			return s.readFailure(err)
 		}
-		var frame any
-		switch kind {
-		case textMessage:
-			frame, err = wire.DecodeText(msg)
-		case binaryMessage:
-			if !s.binary {
-				return protocolEnding("binary frames were not negotiated in hello")
-			}
-			frame, err = wire.DecodeBinary(msg)
-			if d, ok := frame.(schemas.StreamData); ok {
-				d.Payload = append([]byte(nil), d.Payload...)
-				frame = d
-			}
-		}
+		frame, err := s.decode(kind, msg)
+		s.srv.releaseFrame(buf)
 		if err != nil {
 			if e, fatal := s.decodeFailure(err); fatal {
 				return e
@@ -47,6 +34,22 @@ func (s *Session) readLoop() ending {
 			return e
 		}
 	}
+}
+
+// decode turns a message into a frame that no longer refers to msg.
+func (s *Session) decode(kind int, msg []byte) (any, error) {
+	if kind != binaryMessage {
+		return wire.DecodeText(msg)
+	}
+	if !s.binary {
+		return nil, errors.New("binary frames were not negotiated in hello")
+	}
+	frame, err := wire.DecodeBinary(msg)
+	if d, ok := frame.(schemas.StreamData); ok {
+		d.Payload = append([]byte(nil), d.Payload...)
+		frame = d
+	}
+	return frame, err
 }
 
 func (s *Session) readFailure(err error) ending {

@@ -68,6 +68,8 @@ type Server struct {
 	Deps
 	registry *Registry
 	chunks   sync.Pool
+	frames   sync.Pool
+	scratch  sync.Pool
 	ctx      context.Context
 	cancel   context.CancelFunc
 }
@@ -79,6 +81,11 @@ func NewServer(d Deps) *Server {
 		b := make([]byte, maxChunk)
 		return &b
 	}
+	srv.frames.New = func() any {
+		b := make([]byte, d.Limits.MaxFrameSize+1)
+		return &b
+	}
+	srv.scratch.New = func() any { return new([]byte) }
 	return srv
 }
 

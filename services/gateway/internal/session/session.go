@@ -47,7 +47,7 @@ type Session struct {
 
 	mu        sync.Mutex
 	streams   map[uint32]*stream
-	closedIDs *recentIDs
+	closedIDs recentIDs
 	running   sync.WaitGroup
 }
 
@@ -55,6 +55,7 @@ type Session struct {
 func (s *Session) terminate(e ending) {
 	if s.end.CompareAndSwap(nil, &e) {
 		s.cancel()
+		s.out.wake()
 	}
 }
 
@@ -65,14 +66,10 @@ func (s *Session) run() {
 		Platform: s.hello.Platform, StartedAt: s.startedAt,
 	})
 	s.log.Info().Strs("features", s.features).Int64(logging.FieldNode, s.nodeID.Load()).Msg("session started")
-	writerDone := make(chan struct{})
-	go func() {
-		defer close(writerDone)
-		s.out.run()
-	}()
+	s.out.start()
 	s.terminate(s.readLoop())
 	s.closeStreams()
-	<-writerDone
+	s.out.wait()
 	s.running.Wait()
 	s.finish()
 }

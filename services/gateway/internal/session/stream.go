@@ -45,14 +45,20 @@ func (s *Session) addStream(f schemas.StreamOpen) (*stream, bool) {
 func (st *stream) remove() {
 	st.cancel()
 	st.inbox.close()
+	st.detach()
+}
+
+// detach takes the stream out of the session: its id joins the recently closed ones and its
+// slot is free for another stream.
+func (st *stream) detach() {
 	s := st.s
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.streams[st.id] == st {
 		delete(s.streams, st.id)
 		s.closedIDs.add(st.id)
+		s.srv.Metrics.StreamsActive.Dec()
 	}
-	s.mu.Unlock()
-	s.srv.Metrics.StreamsActive.Dec()
 }
 
 // abort ends the stream without telling the client (it asked, or already knows).
@@ -62,9 +68,11 @@ func (st *stream) abort() {
 	st.inbox.close()
 }
 
-// fail ends the stream with a stream_close carrying code, once.
+// fail ends the stream with a stream_close carrying code, once. The stream leaves the session
+// first, so a client that opens another one on seeing the close finds its slot free.
 func (st *stream) fail(code schemas.ErrorCode, message string) {
 	if st.ended.CompareAndSwap(false, true) {
+		st.remove()
 		st.s.out.sendStream(outFrame{control: schemas.StreamClose{StreamID: st.id, Code: code, Message: message}})
 	}
 	st.cancel()
@@ -94,6 +102,9 @@ func (st *stream) run() {
 	case err != nil:
 		st.fail(schemas.CodeUpstreamUnreachable, "the connection to the target failed")
 	default:
+		if st.inbox.isFinished() {
+			st.detach()
+		}
 		st.s.out.sendStream(outFrame{control: schemas.StreamClose{StreamID: st.id}})
 	}
 	<-upDone

@@ -1,6 +1,8 @@
 package session
 
 import (
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/fasthttp/websocket"
@@ -11,6 +13,7 @@ import (
 const (
 	controlQueue = 256
 	dataQueue    = 64
+	keptQueue    = 16
 )
 
 // outFrame is a frame for the client: a control frame value, or stream data in a pooled chunk.
@@ -21,61 +24,224 @@ type outFrame struct {
 	chunk    *[]byte
 }
 
+// frameQueue is a FIFO ring of frames that grows on demand.
+type frameQueue struct {
+	buf  []outFrame
+	head int
+	n    int
+}
+
+func (q *frameQueue) push(f outFrame) {
+	if q.n == len(q.buf) {
+		grown := make([]outFrame, max(4, 2*len(q.buf)))
+		for i := range q.n {
+			grown[i] = q.buf[(q.head+i)%len(q.buf)]
+		}
+		q.buf, q.head = grown, 0
+	}
+	q.buf[(q.head+q.n)%len(q.buf)] = f
+	q.n++
+}
+
+func (q *frameQueue) pop() outFrame {
+	f := q.buf[q.head]
+	q.buf[q.head] = outFrame{}
+	q.head = (q.head + 1) % len(q.buf)
+	q.n--
+	return f
+}
+
+// shrink drops a large empty ring, so an idle session keeps no queue memory from a burst.
+func (q *frameQueue) shrink() {
+	if q.n == 0 && len(q.buf) > keptQueue {
+		*q = frameQueue{}
+	}
+}
+
 // writer owns the write side of the WebSocket. Control frames go before queued data; the
-// frames of one stream keep their order because they all travel on the data queue.
+// frames of one stream keep their order because they all travel on the data queue. No
+// goroutine waits while nothing is queued: one is started when a frame, a ping or the end of
+// the session is due and exits when the queues are empty.
 type writer struct {
-	s       *Session
-	control chan outFrame
-	data    chan outFrame
-	scratch []byte
+	s    *Session
+	done chan struct{}
+
+	mu      sync.Mutex
+	control frameQueue
+	data    frameQueue
+	pingDue bool
 	pings   uint64
+	ping    *time.Timer
+	open    bool
+	active  bool
+	closed  bool
+	waiting [2][]*waiter
+}
+
+// waiter is a sender blocked on a full queue. Like a channel, the writer hands freed slots to
+// waiters in arrival order: it queues f and closes queued.
+type waiter struct {
+	f      outFrame
+	queued chan struct{}
+	done   bool
 }
 
 func newWriter(s *Session) *writer {
-	return &writer{s: s, control: make(chan outFrame, controlQueue), data: make(chan outFrame, dataQueue)}
+	return &writer{s: s, done: make(chan struct{})}
 }
+
+// start lets the writer write; frames queued before wait until then.
+func (w *writer) start() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.open = true
+	w.ping = time.AfterFunc(w.s.srv.Limits.PingInterval, w.onPing)
+	w.kick()
+}
+
+func (w *writer) onPing() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return
+	}
+	w.pingDue = true
+	w.kick()
+	w.ping.Reset(w.s.srv.Limits.PingInterval)
+}
+
+// wake starts a goroutine if the session ended, so the writer closes the connection.
+func (w *writer) wake() {
+	w.mu.Lock()
+	w.kick()
+	w.mu.Unlock()
+}
+
+// kick starts the writing goroutine if there is work and none runs; w.mu is held.
+func (w *writer) kick() {
+	if !w.open || w.active || w.closed {
+		return
+	}
+	if w.control.n == 0 && w.data.n == 0 && !w.pingDue && w.s.ctx.Err() == nil {
+		return
+	}
+	w.active = true
+	go w.run()
+}
+
+// wait returns once the writer has closed the connection.
+func (w *writer) wait() { <-w.done }
+
+const (
+	controlKind = iota
+	dataKind
+)
 
 // sendControl queues a control frame; false when the session is over.
 func (w *writer) sendControl(frame any) bool {
-	select {
-	case w.control <- outFrame{control: frame}:
-		return true
-	case <-w.s.ctx.Done():
-		return false
-	}
+	return w.push(controlKind, outFrame{control: frame})
 }
 
 // sendStream queues a frame that must stay in order with the stream's data.
 func (w *writer) sendStream(f outFrame) bool {
-	select {
-	case w.data <- f:
-		return true
-	case <-w.s.ctx.Done():
+	if !w.push(dataKind, f) {
 		w.s.srv.releaseChunk(f.chunk)
 		return false
 	}
+	return true
+}
+
+func (w *writer) queue(kind int) (*frameQueue, int) {
+	if kind == controlKind {
+		return &w.control, controlQueue
+	}
+	return &w.data, dataQueue
+}
+
+// push queues f, waiting while its queue is full.
+func (w *writer) push(kind int, f outFrame) bool {
+	w.mu.Lock()
+	if w.closed || w.s.ctx.Err() != nil {
+		w.mu.Unlock()
+		return false
+	}
+	if q, limit := w.queue(kind); q.n < limit && len(w.waiting[kind]) == 0 {
+		q.push(f)
+		w.kick()
+		w.mu.Unlock()
+		return true
+	}
+	wt := &waiter{f: f, queued: make(chan struct{})}
+	w.waiting[kind] = append(w.waiting[kind], wt)
+	w.mu.Unlock()
+	select {
+	case <-wt.queued:
+		return true
+	case <-w.s.ctx.Done():
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if wt.done {
+		return true
+	}
+	w.waiting[kind] = slices.DeleteFunc(w.waiting[kind], func(o *waiter) bool { return o == wt })
+	return false
+}
+
+// refill moves the first waiter of a queue into the slot just freed; w.mu is held.
+func (w *writer) refill(kind int) {
+	if len(w.waiting[kind]) == 0 {
+		return
+	}
+	wt := w.waiting[kind][0]
+	w.waiting[kind][0] = nil
+	w.waiting[kind] = w.waiting[kind][1:]
+	q, _ := w.queue(kind)
+	q.push(wt.f)
+	wt.done = true
+	close(wt.queued)
+}
+
+// next takes the frame to write; ok is false when there is none, and end is true when the
+// session is over and the writer must finish.
+func (w *writer) next() (f outFrame, ok, end bool) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	switch {
+	case w.control.n > 0:
+		f = w.control.pop()
+		w.refill(controlKind)
+		return f, true, false
+	case w.s.ctx.Err() != nil:
+		return f, false, true
+	case w.pingDue:
+		w.pingDue = false
+		w.pings++
+		return outFrame{control: schemas.Ping{ID: w.pings}}, true, false
+	case w.data.n > 0:
+		f = w.data.pop()
+		w.refill(dataKind)
+		return f, true, false
+	}
+	w.active = false
+	w.control.shrink()
+	w.data.shrink()
+	return f, false, false
 }
 
 func (w *writer) run() {
-	ping := time.NewTicker(w.s.srv.Limits.PingInterval)
-	defer ping.Stop()
+	buf := w.s.srv.scratch.Get().(*[]byte)
+	defer w.s.srv.scratch.Put(buf)
 	for {
-		var f outFrame
-		select {
-		case f = <-w.control:
-		default:
-			select {
-			case <-w.s.ctx.Done():
-				w.finish()
-				return
-			case f = <-w.control:
-			case f = <-w.data:
-			case <-ping.C:
-				w.pings++
-				f = outFrame{control: schemas.Ping{ID: w.pings}}
-			}
+		f, ok, end := w.next()
+		if end {
+			w.finish()
+			return
 		}
-		if err := w.write(f); err != nil {
+		if !ok {
+			return
+		}
+		if err := w.write(f, buf); err != nil {
 			w.s.terminate(ending{reason: schemas.EndReasonClientClosed, message: "write: " + err.Error()})
 			w.finish()
 			return
@@ -83,32 +249,32 @@ func (w *writer) run() {
 	}
 }
 
-func (w *writer) write(f outFrame) error {
+func (w *writer) write(f outFrame, scratch *[]byte) error {
 	_ = w.s.conn.SetWriteDeadline(time.Now().Add(w.s.srv.Limits.WriteTimeout))
 	if win, ok := f.control.(schemas.StreamWindow); ok && w.s.binary {
-		w.scratch = wire.AppendBinaryStreamWindow(w.scratch[:0], win.StreamID, win.Credit)
-		return w.s.conn.WriteMessage(binaryMessage, w.scratch)
+		*scratch = wire.AppendBinaryStreamWindow((*scratch)[:0], win.StreamID, win.Credit)
+		return w.s.conn.WriteMessage(binaryMessage, *scratch)
 	}
 	if f.control != nil {
-		msg, err := wire.AppendJSON(w.scratch[:0], f.control)
+		msg, err := wire.AppendJSON((*scratch)[:0], f.control)
 		if err != nil {
 			return err
 		}
-		w.scratch = msg
+		*scratch = msg
 		return w.s.conn.WriteMessage(textMessage, msg)
 	}
 	defer w.s.srv.releaseChunk(f.chunk)
-	if err := w.writeData(f); err != nil {
+	if err := w.writeData(f, scratch); err != nil {
 		return err
 	}
 	w.s.usage.AddDown(len(f.payload))
 	return nil
 }
 
-func (w *writer) writeData(f outFrame) error {
+func (w *writer) writeData(f outFrame, scratch *[]byte) error {
 	if !w.s.binary {
-		w.scratch = wire.AppendStreamDataJSON(w.scratch[:0], f.streamID, f.payload)
-		return w.s.conn.WriteMessage(textMessage, w.scratch)
+		*scratch = wire.AppendStreamDataJSON((*scratch)[:0], f.streamID, f.payload)
+		return w.s.conn.WriteMessage(textMessage, *scratch)
 	}
 	mw, err := w.s.conn.NextWriter(binaryMessage)
 	if err != nil {
@@ -127,6 +293,16 @@ func (w *writer) writeData(f outFrame) error {
 // finish sends the session's error frame, if one is due, closes the WebSocket and drops what
 // is still queued.
 func (w *writer) finish() {
+	defer close(w.done)
+	w.mu.Lock()
+	w.closed, w.active = true, false
+	w.ping.Stop()
+	data := w.data
+	w.control, w.data = frameQueue{}, frameQueue{}
+	w.mu.Unlock()
+	for data.n > 0 {
+		w.s.srv.releaseChunk(data.pop().chunk)
+	}
 	e := w.s.end.Load()
 	deadline := time.Now().Add(w.s.srv.Limits.WriteTimeout)
 	_ = w.s.conn.SetWriteDeadline(deadline)
@@ -138,12 +314,4 @@ func (w *writer) finish() {
 	}
 	_ = w.s.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(closeCode, closeText), deadline)
 	w.s.conn.Close()
-	for {
-		select {
-		case f := <-w.data:
-			w.s.srv.releaseChunk(f.chunk)
-		default:
-			return
-		}
-	}
 }
