@@ -28,28 +28,32 @@ type periodKey struct {
 	Period time.Time
 }
 
-// applyTotals applies cumulative totals inside tx: session rows are written in session id order,
-// their totals become GREATEST(stored, reported) under the row lock, and only the growth is added
-// to the user's month. A session whose user is not known yet keeps its totals at zero, so nothing
-// is credited to nobody; a later report or the ended event carries the same cumulative totals.
-func applyTotals(ctx context.Context, tx bun.Tx, reports []sessionTotals, now time.Time) (applyResult, error) {
+// totalsBatch is prepared before its transaction begins.
+type totalsBatch struct {
+	folded []sessionTotals
+	in     sessionInput
+}
+
+func newTotalsBatch(reports []sessionTotals) totalsBatch {
+	folded := foldTotals(reports)
+	return totalsBatch{folded: folded, in: newSessionInput(folded)}
+}
+
+// apply applies cumulative totals inside tx: session rows are written in session id order, their
+// totals become GREATEST(stored, reported) under the row lock, and only the growth is added to the
+// user's month. A session whose user is not known yet keeps its totals at zero, so nothing is
+// credited to nobody; a later report or the ended event carries the same cumulative totals.
+func (b totalsBatch) apply(ctx context.Context, tx bun.Tx, now time.Time) (applyResult, error) {
 	var res applyResult
-	if len(reports) == 0 {
+	if len(b.folded) == 0 {
 		return res, nil
 	}
-	folded := foldTotals(reports)
-	in := newSessionInput(folded)
-	changes, err := insertSessions(ctx, tx, in)
+	changes, err := writeSessions(ctx, tx, b.in)
 	if err != nil {
 		return res, err
 	}
-	if existing := in.without(changes); existing.len() > 0 {
-		if err := updateSessions(ctx, tx, existing, changes); err != nil {
-			return res, err
-		}
-	}
 	credits := map[periodKey]byteTotals{}
-	for _, t := range folded {
+	for _, t := range b.folded {
 		ch, ok := changes[t.SessionID]
 		switch {
 		case !ok:
@@ -72,10 +76,6 @@ func applyTotals(ctx context.Context, tx bun.Tx, reports []sessionTotals, now ti
 		c := credits[key]
 		credits[key] = byteTotals{Up: c.Up + addUp, Down: c.Down + addDown}
 	}
-	totals, err := creditPeriods(ctx, tx, credits)
-	if err != nil {
-		return res, err
-	}
-	res.LimitUsers, err = recordLimitCrossings(ctx, tx, totals, periodStart(now))
+	res.LimitUsers, err = creditPeriods(ctx, tx, credits, periodStart(now))
 	return res, err
 }

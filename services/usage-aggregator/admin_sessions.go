@@ -108,7 +108,7 @@ func (s *Service) getSession(ctx context.Context, req schemas.AdminRequest) (any
 	if req.Key == "" {
 		return nil, 0, admin.Invalid("key: the session uuid is required (sessions have no numeric id)")
 	}
-	if !sessionIDPattern.MatchString(req.Key) {
+	if !isUUID(req.Key) {
 		return nil, 0, admin.Invalid("key: must be a session uuid, got %q", truncate(req.Key))
 	}
 	var row sessionObject

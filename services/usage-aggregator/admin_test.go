@@ -128,6 +128,18 @@ func TestAdminCommands(t *testing.T) {
 		if raw["traffic_limit_bytes"] != nil || raw["remaining_bytes"] != nil || raw["total_bytes"] != float64(11) {
 			t.Errorf("user without subscription: %s, want null limit and remaining, total 11", rep.Data)
 		}
+		h.subscribe(t, other.user, h.createPlan(t, ""))
+		rep, err = h.admin(t, schemas.ResourceUsage, schemas.VerbGet, schemas.AdminRequest{ID: other.user})
+		if err != nil {
+			t.Fatalf("get: %v", err)
+		}
+		raw = nil
+		if err := json.Unmarshal(rep.Data, &raw); err != nil {
+			t.Fatal(err)
+		}
+		if raw["traffic_limit_bytes"] != nil || raw["remaining_bytes"] != nil {
+			t.Errorf("user on an unlimited plan: %s, want null limit and remaining", rep.Data)
+		}
 	})
 
 	t.Run("usage list", func(t *testing.T) {

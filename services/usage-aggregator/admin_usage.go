@@ -112,7 +112,7 @@ func (s *Service) getUsage(ctx context.Context, req schemas.AdminRequest) (any, 
 }
 
 const trafficLimitSQL = `
-SELECT LEAST(lim.traffic_limit_gb * 1000000000, 9223372036854775807)::bigint
+SELECT CASE WHEN lim.traffic_limit_gb IS NULL THEN NULL ELSE LEAST(lim.traffic_limit_gb * 1000000000, 9223372036854775807)::bigint END
 FROM (` + activeLimitSQL + `) lim`
 
 // trafficLimit is nil when the user has no active subscription or the plan is unlimited.

@@ -72,7 +72,7 @@ func (h *harness) publishAsync(b *testing.B, reports []schemas.UsageReport) {
 }
 
 // BenchmarkIngestUsageReports measures reports/s from JetStream into PostgreSQL through one Service
-// with the default batch of 500: the reports are in the stream before the clock starts.
+// with the default batch and workers: the reports are in the stream before the clock starts.
 func BenchmarkIngestUsageReports(b *testing.B) {
 	h := newHarness(b)
 	fleet := h.benchFleet(b)
@@ -108,7 +108,7 @@ func BenchmarkApplyTotalsBatch(b *testing.B) {
 				Region: r.Region, Seq: int64(r.Seq), Up: r.BytesUp, Down: r.BytesDown, StartedAt: now, ReportedAt: now, Reports: 1}
 		}
 		err := h.db.RunInTx(context.Background(), nil, func(ctx context.Context, tx bun.Tx) error {
-			_, err := applyTotals(ctx, tx, reports, now)
+			_, err := newTotalsBatch(reports).apply(ctx, tx, now)
 			return err
 		})
 		if err != nil {

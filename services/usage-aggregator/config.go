@@ -11,6 +11,7 @@ import (
 
 const (
 	EnvBatchSize       = "HTTVPS_AGGREGATOR_BATCH"
+	EnvWorkers         = "HTTVPS_AGGREGATOR_WORKERS"
 	EnvFetchWait       = "HTTVPS_AGGREGATOR_FETCH_WAIT"
 	EnvNakDelay        = "HTTVPS_AGGREGATOR_NAK_DELAY"
 	EnvDBTimeout       = "HTTVPS_AGGREGATOR_DB_TIMEOUT"
@@ -25,10 +26,12 @@ const (
 const (
 	minInterval = 10 * time.Millisecond
 	maxBatch    = 10000
+	maxWorkers  = 16
 )
 
 type Config struct {
 	BatchSize       int
+	Workers         int
 	FetchWait       time.Duration
 	NakDelay        time.Duration
 	DBTimeout       time.Duration
@@ -43,7 +46,8 @@ type Config struct {
 
 func DefaultConfig() Config {
 	return Config{
-		BatchSize:       500,
+		BatchSize:       1000,
+		Workers:         2,
 		FetchWait:       time.Second,
 		NakDelay:        time.Second,
 		DBTimeout:       30 * time.Second,
@@ -60,6 +64,7 @@ func LoadConfig(env *config.Env) Config {
 	d := DefaultConfig()
 	return Config{
 		BatchSize:       env.Int(EnvBatchSize, d.BatchSize, 1, maxBatch),
+		Workers:         env.Int(EnvWorkers, d.Workers, 1, maxWorkers),
 		FetchWait:       env.Duration(EnvFetchWait, d.FetchWait, minInterval),
 		NakDelay:        env.Duration(EnvNakDelay, d.NakDelay, minInterval),
 		DBTimeout:       env.Duration(EnvDBTimeout, d.DBTimeout, minInterval),
@@ -79,6 +84,7 @@ func (c Config) Validate() error {
 		want string
 	}{
 		{EnvBatchSize, c.BatchSize < 1 || c.BatchSize > maxBatch, fmt.Sprintf("from 1 to %d", maxBatch)},
+		{EnvWorkers, c.Workers < 1 || c.Workers > maxWorkers, fmt.Sprintf("from 1 to %d", maxWorkers)},
 		{EnvFetchWait, c.FetchWait < minInterval, "at least " + minInterval.String()},
 		{EnvNakDelay, c.NakDelay < minInterval, "at least " + minInterval.String()},
 		{EnvDBTimeout, c.DBTimeout < minInterval, "at least " + minInterval.String()},

@@ -16,12 +16,13 @@ func TestLoadConfig(t *testing.T) {
 		wantErr string
 	}{
 		{"defaults", nil, func(c Config) bool {
-			return c == DefaultConfig() && c.BatchSize == 500 && c.GatewayTimeout == time.Minute
+			return c == DefaultConfig() && c.BatchSize == 1000 && c.Workers == 2 && c.GatewayTimeout == time.Minute
 		}, ""},
-		{"batch and timeout", map[string]string{EnvBatchSize: "1000", EnvGatewayTimeout: "90s"},
-			func(c Config) bool { return c.BatchSize == 1000 && c.GatewayTimeout == 90*time.Second }, ""},
+		{"batch, workers and timeout", map[string]string{EnvBatchSize: "500", EnvWorkers: "4", EnvGatewayTimeout: "90s"},
+			func(c Config) bool { return c.BatchSize == 500 && c.Workers == 4 && c.GatewayTimeout == 90*time.Second }, ""},
 		{"batch zero", map[string]string{EnvBatchSize: "0"}, nil, `HTTVPS_AGGREGATOR_BATCH="0": must be a whole number from 1 to 10000`},
 		{"batch not a number", map[string]string{EnvBatchSize: "many"}, nil, `HTTVPS_AGGREGATOR_BATCH="many"`},
+		{"workers too many", map[string]string{EnvWorkers: "17"}, nil, `HTTVPS_AGGREGATOR_WORKERS="17": must be a whole number from 1 to 16`},
 		{"gateway timeout too short", map[string]string{EnvGatewayTimeout: "100ms"}, nil, `HTTVPS_AGGREGATOR_GATEWAY_TIMEOUT="100ms": must be a duration`},
 		{"sweep interval garbage", map[string]string{EnvSweepInterval: "often"}, nil, `HTTVPS_AGGREGATOR_SWEEP_INTERVAL="often"`},
 		{"fetch wait", map[string]string{EnvFetchWait: "1ms"}, nil, `HTTVPS_AGGREGATOR_FETCH_WAIT="1ms"`},

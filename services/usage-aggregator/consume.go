@@ -14,10 +14,11 @@ func (s *Service) handleUsage(ctx context.Context, items []jsconsume.Item[sessio
 	for i, it := range items {
 		reports[i] = it.Value
 	}
+	batch := newTotalsBatch(reports)
 	var res applyResult
 	err := s.inTx(ctx, opUsage, func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		res, err = applyTotals(ctx, tx, reports, time.Now())
+		res, err = batch.apply(ctx, tx, time.Now())
 		return err
 	})
 	if err != nil {
@@ -36,13 +37,15 @@ func (s *Service) handleSessions(ctx context.Context, items []jsconsume.Item[ses
 			totals = append(totals, *it.Value.Totals)
 		}
 	}
+	metas := mergeSessionMeta(events)
+	batch := newTotalsBatch(totals)
 	var res applyResult
 	err := s.inTx(ctx, opSessions, func(ctx context.Context, tx bun.Tx) error {
-		if err := upsertSessions(ctx, tx, mergeSessionMeta(events)); err != nil {
+		if err := upsertSessions(ctx, tx, metas); err != nil {
 			return err
 		}
 		var err error
-		res, err = applyTotals(ctx, tx, totals, time.Now())
+		res, err = batch.apply(ctx, tx, time.Now())
 		return err
 	})
 	if err != nil {

@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
 	"strings"
 	"time"
 
@@ -19,7 +18,25 @@ const maxSessionBytes = int64(1) << 50
 
 const maxTextLen = 128
 
-var sessionIDPattern = regexp.MustCompile(`^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$`)
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i := range len(s) {
+		c := s[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F') {
+				return false
+			}
+		}
+	}
+	return true
+}
 
 func decodeStrict(data []byte, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(data))
@@ -53,7 +70,7 @@ func decodeUsage(msg jetstream.Msg) (sessionTotals, error) {
 	if v.err != nil {
 		return sessionTotals{}, v.err
 	}
-	reportedAt := orTime(r.ReportedAt, messageTime(msg))
+	reportedAt := sentAt(r.ReportedAt, msg)
 	return sessionTotals{
 		SessionID:     strings.ToLower(r.SessionID),
 		UserID:        r.UserID,
@@ -82,7 +99,7 @@ func (v *fieldChecks) sessionID(s string) {
 	switch {
 	case s == "":
 		v.fail("session_id", "required")
-	case !sessionIDPattern.MatchString(s):
+	case !isUUID(s):
 		v.fail("session_id", "must be a UUID, got %q", truncate(s))
 	}
 }
@@ -136,6 +153,13 @@ func truncate(s string) string {
 func orTime(t, def time.Time) time.Time {
 	if t.IsZero() {
 		return def
+	}
+	return t.UTC()
+}
+
+func sentAt(t time.Time, msg jetstream.Msg) time.Time {
+	if t.IsZero() {
+		return messageTime(msg)
 	}
 	return t.UTC()
 }

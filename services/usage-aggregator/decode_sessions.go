@@ -72,7 +72,7 @@ func decodeStarted(msg jetstream.Msg) (sessionEvent, error) {
 		GatewayID:     firstText(e.GatewayID, lastToken(msg.Subject())),
 		Region:        e.Region,
 		OutlineNodeID: e.OutlineNodeID,
-		StartedAt:     orTime(e.StartedAt, messageTime(msg)),
+		StartedAt:     sentAt(e.StartedAt, msg),
 	}}, nil
 }
 
@@ -95,7 +95,7 @@ func decodeEnded(msg jetstream.Msg) (sessionEvent, error) {
 	if v.err != nil {
 		return sessionEvent{}, v.err
 	}
-	endedAt := orTime(e.EndedAt, messageTime(msg))
+	endedAt := sentAt(e.EndedAt, msg)
 	meta := sessionMeta{
 		SessionID:     strings.ToLower(e.SessionID),
 		UserID:        e.UserID,

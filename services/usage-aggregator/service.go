@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/httvps/httvps/schemas"
-	"github.com/httvps/httvps/shared/jsconsume"
 	"github.com/httvps/httvps/shared/logging"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -73,13 +72,14 @@ func (s *Service) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	opts := jsconsume.Options{BatchSize: s.cfg.BatchSize, MaxWait: s.cfg.FetchWait, NakDelay: s.cfg.NakDelay, Log: s.log, Metrics: s.m.consumer}
-	usageLoop := jsconsume.New(schemas.ConsumerUsageAggregator, usage, decodeUsage, s.handleUsage, opts)
-	sessionLoop := jsconsume.New(schemas.ConsumerSessionsAggregator, sessions, decodeSessionEvent, s.handleSessions, opts)
+	usageLoop := newPipeline(s, schemas.ConsumerUsageAggregator, usage, decodeUsage,
+		func(t sessionTotals) string { return t.SessionID }, s.handleUsage)
+	sessionLoop := newPipeline(s, schemas.ConsumerSessionsAggregator, sessions, decodeSessionEvent,
+		func(e sessionEvent) string { return e.Meta.SessionID }, s.handleSessions)
 	var wg sync.WaitGroup
 	for _, run := range []func(context.Context) error{
-		usageLoop.Run,
-		sessionLoop.Run,
+		usageLoop.run,
+		sessionLoop.run,
 		s.runSweeper,
 		func(ctx context.Context) error { return s.pollPending(ctx, usage, sessions) },
 	} {

@@ -27,21 +27,31 @@ type byteTotals struct{ Up, Down int64 }
 // foldTotals sorts by session and merges the reports of one session into one (max totals),
 // so that every session row is locked once per batch and always in the same order.
 func foldTotals(in []sessionTotals) []sessionTotals {
-	sorted := slices.Clone(in)
-	slices.SortStableFunc(sorted, func(a, b sessionTotals) int { return strings.Compare(a.SessionID, b.SessionID) })
-	var out []sessionTotals
-	for _, t := range sorted {
-		t.members = []byteTotals{{t.Up, t.Down}}
-		if n := len(out); n > 0 && out[n-1].SessionID == t.SessionID {
-			out[n-1].merge(t)
+	order := make([]int, len(in))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int { return strings.Compare(in[a].SessionID, in[b].SessionID) })
+	out := make([]sessionTotals, 0, len(in))
+	for _, i := range order {
+		if n := len(out); n > 0 && out[n-1].SessionID == in[i].SessionID {
+			out[n-1].merge(in[i])
 			continue
 		}
-		out = append(out, t)
+		out = append(out, in[i])
 	}
 	return out
 }
 
+func (a sessionTotals) reported() []byteTotals {
+	if a.members == nil {
+		return []byteTotals{{a.Up, a.Down}}
+	}
+	return a.members
+}
+
 func (a *sessionTotals) merge(b sessionTotals) {
+	a.members = append(a.reported(), b.reported()...)
 	if b.Seq > a.Seq {
 		a.UserID = firstID(b.UserID, a.UserID)
 		a.DeviceUUID = firstText(b.DeviceUUID, a.DeviceUUID)
@@ -65,16 +75,22 @@ func (a *sessionTotals) merge(b sessionTotals) {
 		a.ReportedAt = b.ReportedAt
 	}
 	a.Reports += b.Reports
-	a.members = append(a.members, b.members...)
 }
 
 // changedReports counts the reports of a folded session that raised a stored total; a repeat of
 // the same totals counts once.
 func (a sessionTotals) changedReports(stored byteTotals) int {
+	raised := func(m byteTotals) bool { return m.Up > stored.Up || m.Down > stored.Down }
+	if a.members == nil {
+		if raised(byteTotals{a.Up, a.Down}) {
+			return 1
+		}
+		return 0
+	}
 	seen := make(map[byteTotals]struct{}, len(a.members))
 	n := 0
 	for _, m := range a.members {
-		if m.Up <= stored.Up && m.Down <= stored.Down {
+		if !raised(m) {
 			continue
 		}
 		if _, dup := seen[m]; dup {
