@@ -45,7 +45,6 @@ nats:
 
 deps:
 	deploy/scripts/deps.sh test
-	$(GO) mod download -x >/dev/null 2>&1 || true
 
 deps-run:
 	deploy/scripts/deps.sh run
