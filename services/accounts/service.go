@@ -41,7 +41,7 @@ type Service struct {
 	states   *stateReader
 	lastSeen *lastSeen
 	events   events
-	workers  *workers
+	workers  *rpc.Pool
 	ready    chan struct{}
 }
 
@@ -85,10 +85,10 @@ func New(cfg Config, deps Deps) (*Service, error) {
 func (s *Service) Ready() <-chan struct{} { return s.ready }
 
 func (s *Service) Run(ctx context.Context) error {
-	s.workers = newWorkers(s.cfg.Workers)
+	s.workers = rpc.NewPool(s.cfg.Workers, schemas.ServiceAccounts)
 	svc, err := s.startMicro(context.WithoutCancel(ctx))
 	if err != nil {
-		s.workers.stop()
+		s.workers.Close()
 		return err
 	}
 	if err := s.nc.FlushTimeout(flushBudget); err != nil {
@@ -108,9 +108,9 @@ func (s *Service) Run(ctx context.Context) error {
 		s.log.Warn().Err(err).Msg("stop micro service")
 	}
 	drainCtx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
-	s.workers.drain(drainCtx, drainQuiet)
+	s.workers.Drain(drainCtx, drainQuiet)
 	cancel()
-	s.workers.stop()
+	s.workers.Close()
 	stopBackground()
 	bg.Wait()
 
@@ -147,7 +147,7 @@ func (s *Service) startMicro(base context.Context) (micro.Service, error) {
 		endpoints = append(endpoints, endpoint{name, schemas.AdminSubject(a.resource, a.verb), rpc.HandleAdmin(srv, name, a.fn)})
 	}
 	for _, e := range endpoints {
-		if err := svc.AddEndpoint(e.name, s.workers.wrap(e.handler), micro.WithEndpointSubject(e.subject)); err != nil {
+		if err := svc.AddEndpoint(e.name, s.workers.Wrap(e.handler), micro.WithEndpointSubject(e.subject)); err != nil {
 			_ = svc.Stop()
 			return nil, fmt.Errorf("accounts: add endpoint %s: %w", e.name, err)
 		}

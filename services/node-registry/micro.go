@@ -33,7 +33,7 @@ func (s *Service) adminEndpoints() []adminEndpoint {
 	}
 }
 
-func (s *Service) startMicro(ctx context.Context, pool *workers) (micro.Service, error) {
+func (s *Service) startMicro(ctx context.Context, pool *rpc.Pool) (micro.Service, error) {
 	svc, err := micro.AddService(s.nc, micro.Config{
 		Name:        schemas.ServiceNodeRegistry,
 		Version:     Version,
@@ -48,14 +48,14 @@ func (s *Service) startMicro(ctx context.Context, pool *workers) (micro.Service,
 		Metrics: s.metrics.rpc,
 		Timeout: s.cfg.RequestTimeout,
 	}
-	if err := svc.AddEndpoint(endpointAssignOutline, pool.wrap(rpc.Handle(server, endpointAssignOutline, s.assignOutline)),
+	if err := svc.AddEndpoint(endpointAssignOutline, pool.Wrap(rpc.Handle(server, endpointAssignOutline, s.assignOutline)),
 		micro.WithEndpointSubject(schemas.SubjectAssignOutline)); err != nil {
 		_ = svc.Stop()
 		return nil, fmt.Errorf("node-registry: endpoint %s: %w", endpointAssignOutline, err)
 	}
 	for _, e := range s.adminEndpoints() {
 		name := "admin-" + e.resource + "-" + e.verb
-		if err := svc.AddEndpoint(name, pool.wrap(rpc.HandleAdmin(server, name, e.fn)),
+		if err := svc.AddEndpoint(name, pool.Wrap(rpc.HandleAdmin(server, name, e.fn)),
 			micro.WithEndpointSubject(schemas.AdminSubject(e.resource, e.verb))); err != nil {
 			_ = svc.Stop()
 			return nil, fmt.Errorf("node-registry: endpoint %s: %w", name, err)

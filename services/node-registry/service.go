@@ -13,6 +13,7 @@ import (
 	"github.com/httvps/httvps/services/node-registry/internal/store"
 	"github.com/httvps/httvps/shared/jsconsume"
 	"github.com/httvps/httvps/shared/logging"
+	"github.com/httvps/httvps/shared/rpc"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
@@ -79,7 +80,7 @@ func (s *Service) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("node-registry: %w", err)
 	}
-	pool := newWorkers(s.cfg.Workers)
+	pool := rpc.NewPool(s.cfg.Workers, schemas.ServiceNodeRegistry)
 	svc, err := s.startMicro(ctx, pool)
 	if err != nil {
 		return err
@@ -95,7 +96,7 @@ func (s *Service) Run(ctx context.Context) error {
 	if err := svc.Stop(); err != nil {
 		s.log.Warn().Err(err).Msg("stop micro service")
 	}
-	pool.close()
+	pool.Close()
 	wg.Wait()
 	s.log.Info().Msg("node-registry stopped")
 	return nil
