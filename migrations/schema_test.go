@@ -120,6 +120,17 @@ var wantSchema = []struct {
 		"notified_at timestamp with time zone not null",
 		createdAt, updatedAt,
 	}},
+	{"live_sessions", []string{
+		"session_id uuid not null",
+		"user_id bigint not null",
+		"device_uuid text not null",
+		"gateway_node_name text not null",
+		"granted bigint not null",
+		"used bigint not null",
+		"closed_at timestamp with time zone null",
+		"expires_at timestamp with time zone not null",
+		createdAt, updatedAt,
+	}},
 }
 
 var bookkeepingTables = []string{"bun_migration_locks", "bun_migrations"}
@@ -135,6 +146,9 @@ var wantIndexes = []string{
 	"sessions_user_id_started_at_idx",
 	"sessions_device_id_idx",
 	"sessions_outline_node_id_idx",
+	"live_sessions_user_id_idx",
+	"live_sessions_open_device_uuid_idx",
+	"live_sessions_expires_at_idx",
 }
 
 func TestUpCreatesTables(t *testing.T) {

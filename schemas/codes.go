@@ -45,5 +45,5 @@ var AllErrorCodes = []ErrorCode{
 	CodeLimitReached, CodeRegionUnknown, CodeNoCapacity, CodeBackendUnavailable,
 	CodeProtocolError, CodeHelloTimeout, CodeTargetForbidden, CodeUpstreamUnreachable,
 	CodeGatewayShutdown, CodeSessionKicked, CodeIdleTimeout, CodeInvalidArgument,
-	CodeNotFound, CodeConflict, CodeUnauthorized, CodeInternal,
+	CodeNotFound, CodeConflict, CodeUnauthorized, CodeInternal, CodeSessionReplaced,
 }

@@ -100,7 +100,7 @@ func TestContractCatalogue(t *testing.T) {
 }
 
 // Exported struct types that are only ever nested in a contract, never sent on their own.
-var nestedTypes = []string{"RPCError", "DeviceInfo", "SubscriptionInfo", "AccountLimits", "OutlineAssignment", "SessionLimits", "Contract"}
+var nestedTypes = []string{"RPCError", "DeviceInfo", "SubscriptionInfo", "AccountLimits", "OutlineAssignment", "SessionLimits", "Contract", "LeaseGrant"}
 
 func TestEveryMessageTypeHasAContract(t *testing.T) {
 	var names []string
@@ -123,7 +123,7 @@ func TestSchemaEnumsMatchGo(t *testing.T) {
 	}{
 		{"error codes", schemas.CommonFile, []string{"$defs", "errorCode", "enum"}, strs(schemas.AllErrorCodes...)},
 		{"limit kinds", schemas.CommonFile, []string{"$defs", "limitKind", "enum"},
-			strs(schemas.LimitTraffic, schemas.LimitDevices, schemas.LimitStreams, schemas.LimitFrame)},
+			strs(schemas.LimitTraffic, schemas.LimitDevices, schemas.LimitStreams, schemas.LimitFrame, schemas.LimitSessions)},
 		{"features", schemas.CommonFile, []string{"$defs", "feature", "enum"},
 			strs(schemas.FeatureBinary, schemas.FeatureFlowControl)},
 		{"frame types", schemas.CommonFile, []string{"$defs", "frameType", "enum"},
@@ -132,14 +132,14 @@ func TestSchemaEnumsMatchGo(t *testing.T) {
 		{"control scopes", "control-event.schema.json", []string{"properties", "scope", "enum"},
 			strs(schemas.ScopeUser, schemas.ScopeDevice, schemas.ScopeSession, schemas.ScopeGateway)},
 		{"control whats", "control-event.schema.json", []string{"properties", "what", "enum"},
-			strs(schemas.ControlKick, schemas.ControlLimit, schemas.ControlRevoke)},
+			strs(schemas.ControlKick, schemas.ControlLimit, schemas.ControlRevoke, schemas.ControlRefresh)},
 		{"gateway statuses", "gateway-heartbeat.schema.json", []string{"properties", "status", "enum"},
 			strs(schemas.GatewayStatusOnline, schemas.GatewayStatusDraining, schemas.GatewayStatusOffline)},
 		{"health statuses", "outline-heartbeat.schema.json", []string{"properties", "health_status", "enum"},
 			strs(schemas.HealthHealthy, schemas.HealthUnhealthy, schemas.HealthOffline)},
 		{"end reasons", "session-ended.schema.json", []string{"properties", "reason", "enum"},
 			strs(schemas.EndReasonClientClosed, schemas.EndReasonKicked, schemas.EndReasonLimit, schemas.EndReasonRevoked,
-				schemas.EndReasonProtocol, schemas.EndReasonIdle, schemas.EndReasonShutdown, schemas.EndReasonGatewayLost)},
+				schemas.EndReasonProtocol, schemas.EndReasonIdle, schemas.EndReasonShutdown, schemas.EndReasonGatewayLost, schemas.EndReasonReplaced)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

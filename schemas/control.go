@@ -6,7 +6,7 @@ type ControlEvent struct {
 	Scope    ControlScope `json:"scope"`
 	ID       string       `json:"id"`
 	What     ControlWhat  `json:"what"`
-	Code     ErrorCode    `json:"code"`
+	Code     ErrorCode    `json:"code,omitempty"`
 	Limit    LimitKind    `json:"limit,omitempty"`
 	Reason   string       `json:"reason,omitempty"`
 	IssuedAt time.Time    `json:"issued_at"`

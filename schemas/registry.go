@@ -26,7 +26,7 @@ type Contract struct {
 }
 
 func Contracts() []Contract {
-	return []Contract{
+	return append([]Contract{
 		{"UsageReport", "usage-report.schema.json", func() any { return new(UsageReport) }},
 		{"SessionStarted", "session-started.schema.json", func() any { return new(SessionStarted) }},
 		{"SessionEnded", "session-ended.schema.json", func() any { return new(SessionEnded) }},
@@ -48,7 +48,7 @@ func Contracts() []Contract {
 		{"StreamWindow", "stream-window.schema.json", func() any { return new(StreamWindow) }},
 		{"Ping", "ping.schema.json", func() any { return new(Ping) }},
 		{"Pong", "pong.schema.json", func() any { return new(Pong) }},
-	}
+	}, limitContracts()...)
 }
 
 func (c Contract) SchemaURL() string { return SchemaBaseURL + c.Schema }

@@ -53,6 +53,8 @@ type AccountLimits struct {
 	TrafficLimitBytes *int64 `json:"traffic_limit_bytes"`
 	UsedBytes         int64  `json:"used_bytes"`
 	RemainingBytes    *int64 `json:"remaining_bytes"`
+	MaxSessions       int    `json:"max_sessions"`
+	SpeedLimitMbps    *int   `json:"speed_limit_mbps"`
 }
 
 type AssignOutlineRequest struct {

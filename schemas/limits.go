@@ -1,0 +1,94 @@
+package schemas
+
+// Session slots and traffic leases: the gateway asks the usage-aggregator (the owner of usage and
+// sessions) for a slot on hello, for traffic leases while the session runs, and returns both at
+// the end. See docs/03-nats-contract.md.
+const (
+	SubjectSessionOpen      = "httvps.rpc.usage.session-open"
+	SubjectSessionLease     = "httvps.rpc.usage.lease"
+	SubjectSessionClose     = "httvps.rpc.usage.session-close"
+	SubjectSessionKeepalive = "httvps.rpc.usage.keepalive"
+
+	VerbLimits = "limits"
+
+	// ControlRefresh asks the gateways to re-validate the named live sessions: their limits changed.
+	ControlRefresh ControlWhat = "refresh"
+
+	CodeSessionReplaced ErrorCode = "SESSION_REPLACED"
+	LimitSessions       LimitKind = "sessions"
+	EndReasonReplaced             = "replaced"
+)
+
+// LeaseGrant is the traffic a session may move: Granted is cumulative over the session (up plus
+// down), so a retried request never counts twice. Unlimited sessions need no lease.
+type LeaseGrant struct {
+	Unlimited bool  `json:"unlimited"`
+	Granted   int64 `json:"granted"`
+	Exhausted bool  `json:"exhausted"`
+}
+
+type SessionOpenRequest struct {
+	SessionID string `json:"session_id"`
+	GatewayID string `json:"gateway_id"`
+	DeviceID  string `json:"device_id"`
+	Want      int64  `json:"want"`
+}
+
+type SessionOpenReply struct {
+	OK       bool        `json:"ok"`
+	Error    *RPCError   `json:"error,omitempty"`
+	Lease    *LeaseGrant `json:"lease,omitempty"`
+	Replaced []string    `json:"replaced,omitempty"`
+	TTLMS    int64       `json:"ttl_ms,omitempty"`
+}
+
+type LeaseRequest struct {
+	SessionID string `json:"session_id"`
+	GatewayID string `json:"gateway_id"`
+	Used      int64  `json:"used"`
+	Held      int64  `json:"held"`
+	Want      int64  `json:"want"`
+}
+
+type LeaseReply struct {
+	OK    bool        `json:"ok"`
+	Error *RPCError   `json:"error,omitempty"`
+	Lease *LeaseGrant `json:"lease,omitempty"`
+}
+
+type SessionCloseRequest struct {
+	SessionID string `json:"session_id"`
+	GatewayID string `json:"gateway_id"`
+	Used      int64  `json:"used"`
+}
+
+type KeepaliveRequest struct {
+	GatewayID  string   `json:"gateway_id"`
+	SessionIDs []string `json:"session_ids"`
+}
+
+// KeepaliveReply names the sessions the aggregator holds no live slot for.
+type KeepaliveReply struct {
+	OK      bool      `json:"ok"`
+	Error   *RPCError `json:"error,omitempty"`
+	Unknown []string  `json:"unknown,omitempty"`
+}
+
+// SlotReply answers session-close.
+type SlotReply struct {
+	OK    bool      `json:"ok"`
+	Error *RPCError `json:"error,omitempty"`
+}
+
+func limitContracts() []Contract {
+	return []Contract{
+		{"SessionOpenRequest", "session-open-request.schema.json", func() any { return new(SessionOpenRequest) }},
+		{"SessionOpenReply", "session-open-reply.schema.json", func() any { return new(SessionOpenReply) }},
+		{"LeaseRequest", "lease-request.schema.json", func() any { return new(LeaseRequest) }},
+		{"LeaseReply", "lease-reply.schema.json", func() any { return new(LeaseReply) }},
+		{"SessionCloseRequest", "session-close-request.schema.json", func() any { return new(SessionCloseRequest) }},
+		{"SlotReply", "slot-reply.schema.json", func() any { return new(SlotReply) }},
+		{"KeepaliveRequest", "keepalive-request.schema.json", func() any { return new(KeepaliveRequest) }},
+		{"KeepaliveReply", "keepalive-reply.schema.json", func() any { return new(KeepaliveReply) }},
+	}
+}
