@@ -12,6 +12,7 @@ import (
 const (
 	maxPlanName   = 128
 	maxPlanDevice = 1000
+	maxSpeedMbps  = 1000000
 )
 
 var (
@@ -23,6 +24,8 @@ type createPlanBody struct {
 	Name           string   `json:"name"`
 	MaxDevices     int      `json:"max_devices"`
 	TrafficLimitGB *Decimal `json:"traffic_limit_gb"`
+	MaxSessions    *int     `json:"max_sessions"`
+	SpeedLimitMbps *int     `json:"speed_limit_mbps"`
 	Price          *Decimal `json:"price"`
 	Currency       *string  `json:"currency"`
 }
@@ -73,6 +76,10 @@ func (s *Service) createPlan(ctx context.Context, req schemas.AdminRequest) (any
 		return nil, 0, admin.Invalid("max_devices: required, 1 to %d", maxPlanDevice)
 	case b.TrafficLimitGB != nil && b.TrafficLimitGB.isZero():
 		return nil, 0, admin.Invalid("traffic_limit_gb: must be above 0; leave it out (or null) for unlimited traffic")
+	case b.MaxSessions != nil && (*b.MaxSessions < 1 || *b.MaxSessions > maxPlanDevice):
+		return nil, 0, admin.Invalid("max_sessions: 1 to %d; leave it out (or null) to allow max_devices sessions", maxPlanDevice)
+	case b.SpeedLimitMbps != nil && (*b.SpeedLimitMbps < 1 || *b.SpeedLimitMbps > maxSpeedMbps):
+		return nil, 0, admin.Invalid("speed_limit_mbps: 1 to %d; leave it out (or null) for no speed limit", maxSpeedMbps)
 	case b.Price != nil && !pricePattern.MatchString(string(*b.Price)):
 		return nil, 0, admin.Invalid("price: at most 10 digits before the point and 2 after, got %s", *b.Price)
 	case b.Currency != nil && !currencyPattern.MatchString(*b.Currency):
@@ -80,7 +87,8 @@ func (s *Service) createPlan(ctx context.Context, req schemas.AdminRequest) (any
 	case b.Currency != nil && b.Price == nil:
 		return nil, 0, admin.Invalid("currency: only with a price")
 	}
-	p := Plan{Name: b.Name, MaxDevices: b.MaxDevices, TrafficLimitGB: b.TrafficLimitGB, Price: b.Price, Currency: b.Currency}
+	p := Plan{Name: b.Name, MaxDevices: b.MaxDevices, TrafficLimitGB: b.TrafficLimitGB,
+		MaxSessions: b.MaxSessions, SpeedLimitMbps: b.SpeedLimitMbps, Price: b.Price, Currency: b.Currency}
 	if _, err := s.db.NewInsert().Model(&p).Returning("*").Exec(ctx); err != nil {
 		if isUniqueViolation(err) {
 			return nil, 0, admin.Conflict("plan name %q already exists", b.Name)

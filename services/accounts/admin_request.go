@@ -24,6 +24,7 @@ func (s *Service) adminEndpoints() []adminEndpoint {
 		{schemas.ResourceUsers, schemas.VerbGet, s.getUser},
 		{schemas.ResourceUsers, schemas.VerbCreate, s.createUser},
 		{schemas.ResourceUsers, schemas.VerbSetStatus, s.setUserStatus},
+		{schemas.ResourceUsers, schemas.VerbLimits, s.setUserLimits},
 		{schemas.ResourcePlans, schemas.VerbList, s.listPlans},
 		{schemas.ResourcePlans, schemas.VerbGet, s.getPlan},
 		{schemas.ResourcePlans, schemas.VerbCreate, s.createPlan},

@@ -29,7 +29,11 @@ func (e events) publish(ev schemas.ControlEvent) {
 		e.log.Error().Err(err).Str(logging.FieldSubject, subject).Str(logging.FieldCode, string(ev.Code)).Msg("publish control event")
 		return
 	}
-	e.m.events.WithLabelValues(string(ev.Code)).Inc()
+	label := string(ev.Code)
+	if label == "" {
+		label = string(ev.What)
+	}
+	e.m.events.WithLabelValues(label).Inc()
 	e.log.Info().Str(logging.FieldSubject, subject).Str(logging.FieldCode, string(ev.Code)).Str(logging.FieldReason, ev.Reason).Msg("control event")
 }
 
@@ -39,4 +43,9 @@ func (e events) kickUser(userID int64, code schemas.ErrorCode, reason string) {
 
 func (e events) revokeDevice(deviceUUID string, code schemas.ErrorCode, reason string) {
 	e.publish(schemas.ControlEvent{Scope: schemas.ScopeDevice, ID: deviceUUID, What: schemas.ControlRevoke, Code: code, Reason: reason})
+}
+
+// refreshUser asks the gateways to re-validate the user's live sessions: new limits apply at once.
+func (e events) refreshUser(userID int64, reason string) {
+	e.publish(schemas.ControlEvent{Scope: schemas.ScopeUser, ID: strconv.FormatInt(userID, 10), What: schemas.ControlRefresh, Reason: reason})
 }

@@ -13,9 +13,17 @@ type User struct {
 	ID             int64     `bun:"id,pk,autoincrement" json:"id"`
 	Identifier     string    `bun:"identifier" json:"identifier"`
 	IdentifierKind string    `bun:"identifier_kind" json:"identifier_kind"`
-	Status         string    `bun:"status" json:"status"`
-	CreatedAt      time.Time `bun:"created_at,nullzero" json:"created_at"`
-	UpdatedAt      time.Time `bun:"updated_at,nullzero" json:"updated_at"`
+	Status         string     `bun:"status" json:"status"`
+	Limits         UserLimits `bun:"embed:" json:"limits"`
+	CreatedAt      time.Time  `bun:"created_at,nullzero" json:"created_at"`
+	UpdatedAt      time.Time  `bun:"updated_at,nullzero" json:"updated_at"`
+}
+
+// UserLimits are the per-user overrides; null means the plan's value applies.
+type UserLimits struct {
+	TrafficLimitGB *Decimal `bun:"traffic_limit_gb" json:"traffic_limit_gb"`
+	SpeedLimitMbps *int     `bun:"speed_limit_mbps" json:"speed_limit_mbps"`
+	MaxSessions    *int     `bun:"max_sessions" json:"max_sessions"`
 }
 
 type Plan struct {
@@ -25,6 +33,8 @@ type Plan struct {
 	Name           string    `bun:"name" json:"name"`
 	MaxDevices     int       `bun:"max_devices" json:"max_devices"`
 	TrafficLimitGB *Decimal  `bun:"traffic_limit_gb" json:"traffic_limit_gb"`
+	MaxSessions    *int      `bun:"max_sessions" json:"max_sessions"`
+	SpeedLimitMbps *int      `bun:"speed_limit_mbps" json:"speed_limit_mbps"`
 	Price          *Decimal  `bun:"price" json:"price"`
 	Currency       *string   `bun:"currency" json:"currency"`
 	CreatedAt      time.Time `bun:"created_at,nullzero" json:"created_at"`

@@ -97,6 +97,11 @@ func accept(st deviceState, deviceUUID string) schemas.ValidateDeviceReply {
 		MaxDevices:    int(st.MaxDevices.Int64),
 		ActiveDevices: int(st.ActiveDevices),
 		UsedBytes:     st.UsedBytes,
+		MaxSessions:   int(st.MaxSessions.Int64),
+	}
+	if st.SpeedLimit.Valid {
+		speed := int(st.SpeedLimit.Int64)
+		limits.SpeedLimitMbps = &speed
 	}
 	if st.TrafficLimit.Valid {
 		limit, remaining := st.TrafficLimit.Int64, st.TrafficLimit.Int64-st.UsedBytes

@@ -11,7 +11,8 @@ import (
 // validateQuery reads everything validate-device decides on in one round trip.
 const validateQuery = `SELECT d.id, d.user_id, coalesce(d.platform, ''), d.status, d.token_version, u.status,
 	s.id, s.plan_id, s.valid_until, s.status, s.valid_until > now(),
-	p.name, p.max_devices, floor(p.traffic_limit_gb * 1000000000)::bigint,
+	p.name, p.max_devices, floor(coalesce(u.traffic_limit_gb, p.traffic_limit_gb) * 1000000000)::bigint,
+	coalesce(u.max_sessions, p.max_sessions, p.max_devices), coalesce(u.speed_limit_mbps, p.speed_limit_mbps),
 	ad.active, ad.rank,
 	coalesce((SELECT up.bytes_up + up.bytes_down FROM usage_periods AS up
 		WHERE up.user_id = d.user_id
@@ -47,6 +48,8 @@ type deviceState struct {
 	PlanName      sql.NullString
 	MaxDevices    sql.NullInt64
 	TrafficLimit  sql.NullInt64
+	MaxSessions   sql.NullInt64
+	SpeedLimit    sql.NullInt64
 	ActiveDevices int64
 	Rank          int64
 	UsedBytes     int64
@@ -85,7 +88,7 @@ func (r *stateReader) read(ctx context.Context, deviceUUID, region string) (devi
 	err = stmt.QueryRowContext(ctx, deviceUUID, region).Scan(
 		&st.DeviceID, &st.UserID, &st.Platform, &st.DeviceStatus, &st.TokenVersion, &st.UserStatus,
 		&st.SubID, &st.PlanID, &st.ValidUntil, &st.SubStatus, &st.SubCurrent,
-		&st.PlanName, &st.MaxDevices, &st.TrafficLimit,
+		&st.PlanName, &st.MaxDevices, &st.TrafficLimit, &st.MaxSessions, &st.SpeedLimit,
 		&st.ActiveDevices, &st.Rank, &st.UsedBytes, &st.RegionKnown)
 	if errors.Is(err, sql.ErrNoRows) {
 		return st, errDeviceNotFound

@@ -173,7 +173,7 @@ func TestValidateDeviceReply(t *testing.T) {
 		OK:     true,
 		UserID: u.ID,
 		Device: &schemas.DeviceInfo{ID: d.ID, DeviceID: d.DeviceUUID, Platform: "android", Status: "active"},
-		Limits: &schemas.AccountLimits{MaxDevices: 2, ActiveDevices: 1, TrafficLimitBytes: &limit, UsedBytes: 3000, RemainingBytes: &remaining},
+		Limits: &schemas.AccountLimits{MaxDevices: 2, ActiveDevices: 1, TrafficLimitBytes: &limit, UsedBytes: 3000, RemainingBytes: &remaining, MaxSessions: 2},
 	}
 	got := rep
 	got.Subscription = nil

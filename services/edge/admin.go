@@ -38,7 +38,8 @@ func adminResources() []adminResource {
 	return []adminResource{
 		{name: schemas.ResourceRegions, owner: schemas.ServiceNodeRegistry, create: true},
 		{name: schemas.ResourcePlans, owner: schemas.ServiceAccounts, create: true},
-		{name: schemas.ResourceUsers, owner: schemas.ServiceAccounts, create: true, status: true},
+		{name: schemas.ResourceUsers, owner: schemas.ServiceAccounts, create: true, status: true,
+			verbs: []string{schemas.VerbLimits}},
 		{name: schemas.ResourceSubscriptions, owner: schemas.ServiceAccounts, create: true,
 			verbs: []string{schemas.VerbExtend, schemas.VerbCancel}},
 		{name: schemas.ResourceDevices, owner: schemas.ServiceAccounts, create: true,

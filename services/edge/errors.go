@@ -25,6 +25,7 @@ var statusByCode = map[schemas.ErrorCode]int{
 	schemas.CodeLimitReached:        http.StatusForbidden,
 	schemas.CodeTargetForbidden:     http.StatusForbidden,
 	schemas.CodeSessionKicked:       http.StatusForbidden,
+	schemas.CodeSessionReplaced:     http.StatusConflict,
 	schemas.CodeNotFound:            http.StatusNotFound,
 	schemas.CodeRegionUnknown:       http.StatusNotFound,
 	schemas.CodeHelloTimeout:        http.StatusRequestTimeout,
