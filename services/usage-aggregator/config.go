@@ -21,12 +21,16 @@ const (
 	EnvPendingInterval = "HTTVPS_AGGREGATOR_PENDING_INTERVAL"
 	EnvRequestTimeout  = "HTTVPS_AGGREGATOR_REQUEST_TIMEOUT"
 	EnvMetricsAddr     = "HTTVPS_USAGE_AGGREGATOR_METRICS_ADDR"
+	EnvSlotTTL         = "HTTVPS_SESSION_SLOT_TTL"
+	EnvLeaseMin        = "HTTVPS_LEASE_MIN_BYTES"
 )
 
 const (
 	minInterval = 10 * time.Millisecond
 	maxBatch    = 10000
 	maxWorkers  = 16
+	minSlotTTL  = 300 * time.Millisecond
+	maxLeaseMin = 1 << 30
 )
 
 type Config struct {
@@ -40,6 +44,10 @@ type Config struct {
 	SweepBatch      int
 	PendingInterval time.Duration
 	RequestTimeout  time.Duration
+	// SlotTTL is how long a live-session slot and its lease outlive the last keepalive of their gateway.
+	SlotTTL time.Duration
+	// LeaseMin is the smallest lease granted while more than that remains of the quota.
+	LeaseMin int64
 	// MetricsAddr is where httvps-usage-aggregator serves /metrics; the service itself ignores it.
 	MetricsAddr string
 }
@@ -56,6 +64,8 @@ func DefaultConfig() Config {
 		SweepBatch:      500,
 		PendingInterval: 10 * time.Second,
 		RequestTimeout:  5 * time.Second,
+		SlotTTL:         30 * time.Second,
+		LeaseMin:        64 << 10,
 		MetricsAddr:     "127.0.0.1:9103",
 	}
 }
@@ -73,6 +83,8 @@ func LoadConfig(env *config.Env) Config {
 		SweepBatch:      env.Int(EnvSweepBatch, d.SweepBatch, 1, maxBatch),
 		PendingInterval: env.Duration(EnvPendingInterval, d.PendingInterval, minInterval),
 		RequestTimeout:  env.Duration(EnvRequestTimeout, d.RequestTimeout, minInterval),
+		SlotTTL:         env.Duration(EnvSlotTTL, d.SlotTTL, minSlotTTL),
+		LeaseMin:        int64(env.Int(EnvLeaseMin, int(d.LeaseMin), 1, maxLeaseMin)),
 		MetricsAddr:     env.HostPort(EnvMetricsAddr, d.MetricsAddr),
 	}
 }
@@ -93,6 +105,8 @@ func (c Config) Validate() error {
 		{EnvSweepBatch, c.SweepBatch < 1 || c.SweepBatch > maxBatch, fmt.Sprintf("from 1 to %d", maxBatch)},
 		{EnvPendingInterval, c.PendingInterval < minInterval, "at least " + minInterval.String()},
 		{EnvRequestTimeout, c.RequestTimeout < minInterval, "at least " + minInterval.String()},
+		{EnvSlotTTL, c.SlotTTL < minSlotTTL, "at least " + minSlotTTL.String()},
+		{EnvLeaseMin, c.LeaseMin < 1 || c.LeaseMin > maxLeaseMin, fmt.Sprintf("from 1 to %d", maxLeaseMin)},
 	}
 	for _, ch := range checks {
 		if ch.bad {

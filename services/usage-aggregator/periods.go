@@ -14,8 +14,8 @@ import (
 
 // activeLimitSQL picks, per user, the plan of the active subscription that runs longest.
 const activeLimitSQL = `
-SELECT DISTINCT ON (s.user_id) s.user_id, p.traffic_limit_gb
-FROM subscriptions s JOIN plans p ON p.id = s.plan_id
+SELECT DISTINCT ON (s.user_id) s.user_id, coalesce(u.traffic_limit_gb, p.traffic_limit_gb) AS traffic_limit_gb
+FROM subscriptions s JOIN plans p ON p.id = s.plan_id JOIN users u ON u.id = s.user_id
 WHERE s.user_id = ANY(?::bigint[]) AND s.status = 'active' AND s.valid_until > now()
 ORDER BY s.user_id, s.valid_until DESC, s.id DESC`
 

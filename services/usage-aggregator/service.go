@@ -35,6 +35,8 @@ type Service struct {
 	db  *bun.DB
 	log zerolog.Logger
 	m   *metrics
+
+	slotMetrics *slotMetrics
 }
 
 func New(cfg Config, deps Deps) (*Service, error) {
@@ -57,7 +59,11 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Service{cfg: cfg, nc: deps.NC, js: js, db: deps.DB, log: logging.For(deps.Log, ServiceName), m: m}, nil
+	sm, err := newSlotMetrics(deps.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	return &Service{cfg: cfg, nc: deps.NC, js: js, db: deps.DB, log: logging.For(deps.Log, ServiceName), m: m, slotMetrics: sm}, nil
 }
 
 // Run consumes usage and session events, sweeps sessions of lost gateways and serves the admin
@@ -72,6 +78,11 @@ func (s *Service) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	slots, err := s.startSlots(ctx)
+	if err != nil {
+		_ = admin.Stop()
+		return err
+	}
 	usageLoop := newPipeline(s, schemas.ConsumerUsageAggregator, usage, decodeUsage,
 		func(t sessionTotals) string { return t.SessionID }, s.handleUsage)
 	sessionLoop := newPipeline(s, schemas.ConsumerSessionsAggregator, sessions, decodeSessionEvent,
@@ -81,6 +92,7 @@ func (s *Service) Run(ctx context.Context) error {
 		usageLoop.run,
 		sessionLoop.run,
 		s.runSweeper,
+		s.runSlotPurge,
 		func(ctx context.Context) error { return s.pollPending(ctx, usage, sessions) },
 	} {
 		wg.Go(func() {
@@ -93,6 +105,9 @@ func (s *Service) Run(ctx context.Context) error {
 	<-ctx.Done()
 	if err := admin.Stop(); err != nil {
 		s.log.Warn().Err(err).Msg("stop admin endpoints")
+	}
+	if err := slots.Stop(); err != nil {
+		s.log.Warn().Err(err).Msg("stop slot endpoints")
 	}
 	wg.Wait()
 	s.log.Info().Msg("usage-aggregator stopped")

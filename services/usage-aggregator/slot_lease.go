@@ -1,0 +1,163 @@
+package usageaggregator
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/httvps/httvps/schemas"
+	"github.com/httvps/httvps/shared/rpc"
+	"github.com/uptrace/bun"
+)
+
+const publishReplacedKind = "replaced"
+
+// lease grants a live session more traffic from what remains of its user's quota.
+func (s *Service) lease(ctx context.Context, req schemas.LeaseRequest) (schemas.LeaseReply, error) {
+	if err := checkSlotIDs(req.SessionID, req.GatewayID); err != nil {
+		return schemas.LeaseReply{}, err
+	}
+	if req.Used < 0 || req.Held < 0 || req.Want < 0 {
+		return schemas.LeaseReply{}, rpc.Errorf(schemas.CodeInvalidArgument, "used, held and want must not be negative")
+	}
+	var grant *schemas.LeaseGrant
+	refusal, err := s.slotTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		var err error
+		grant, err = s.grant(ctx, tx, req)
+		return err
+	})
+	if err != nil {
+		return schemas.LeaseReply{}, err
+	}
+	if refusal != nil {
+		return schemas.LeaseReply{Error: refusal}, nil
+	}
+	if grant.Exhausted {
+		s.slotMetrics.exhausted.Inc()
+	}
+	return schemas.LeaseReply{OK: true, Lease: grant}, nil
+}
+
+func (s *Service) grant(ctx context.Context, tx bun.Tx, req schemas.LeaseRequest) (*schemas.LeaseGrant, error) {
+	sl, ok, err := readSlot(ctx, tx, req.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	if ok {
+		if err := lockUser(ctx, tx, sl.userID); err != nil {
+			return nil, err
+		}
+		sl, ok, err = readSlot(ctx, tx, req.SessionID)
+	}
+	switch {
+	case err != nil:
+		return nil, err
+	case !ok || sl.gateway != req.GatewayID:
+		return nil, refuse(schemas.CodeSessionKicked, "", "session %s holds no slot of gateway %s", req.SessionID, req.GatewayID)
+	case sl.closed:
+		return nil, refuse(schemas.CodeSessionReplaced, "", "session %s was replaced by a new session of its device", req.SessionID)
+	case !sl.live:
+		return nil, refuse(schemas.CodeSessionKicked, "", "the slot of session %s expired: its gateway stopped renewing it", req.SessionID)
+	}
+	lim, err := readLimits(ctx, tx, sl.userID)
+	if err != nil {
+		return nil, err
+	}
+	g := &schemas.LeaseGrant{Unlimited: !lim.traffic.Valid, Granted: sl.granted}
+	if !g.Unlimited && sl.granted <= req.Held {
+		avail, err := available(ctx, tx, sl.userID, lim.traffic.Int64)
+		if err != nil {
+			return nil, err
+		}
+		live, err := liveSlots(ctx, tx, sl.userID, req.SessionID)
+		if err != nil {
+			return nil, err
+		}
+		add := grantSize(req.Want, avail, s.cfg.LeaseMin, live+1)
+		g.Granted += add
+		g.Exhausted = add == 0 && req.Want > 0
+	}
+	if _, err := tx.ExecContext(ctx, grantSQL, g.Granted, req.Used, s.ttlSeconds(), req.SessionID); err != nil {
+		return nil, fmt.Errorf("store grant: %w", err)
+	}
+	return g, nil
+}
+
+// closeSession frees the slot; an unknown session is already free.
+func (s *Service) closeSession(ctx context.Context, req schemas.SessionCloseRequest) (schemas.SlotReply, error) {
+	if err := checkSlotIDs(req.SessionID, req.GatewayID); err != nil {
+		return schemas.SlotReply{}, err
+	}
+	if req.Used < 0 {
+		return schemas.SlotReply{}, rpc.Errorf(schemas.CodeInvalidArgument, "used: must not be negative")
+	}
+	refusal, err := s.slotTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.ExecContext(ctx, closeSlotSQL, req.Used, req.Used, s.ttlSeconds(), req.SessionID, req.GatewayID)
+		return err
+	})
+	if err != nil {
+		return schemas.SlotReply{}, err
+	}
+	if refusal != nil {
+		return schemas.SlotReply{Error: refusal}, nil
+	}
+	s.slotMetrics.closed.Inc()
+	return schemas.SlotReply{OK: true}, nil
+}
+
+const maxKeepalive = 10000
+
+// keepalive renews the slots and leases of a gateway's live sessions.
+func (s *Service) keepalive(ctx context.Context, req schemas.KeepaliveRequest) (schemas.KeepaliveReply, error) {
+	if err := schemas.ValidToken(req.GatewayID); err != nil {
+		return schemas.KeepaliveReply{}, rpc.Errorf(schemas.CodeInvalidArgument, "gateway_id: %v", err)
+	}
+	if len(req.SessionIDs) > maxKeepalive {
+		return schemas.KeepaliveReply{}, rpc.Errorf(schemas.CodeInvalidArgument, "session_ids: at most %d per request", maxKeepalive)
+	}
+	for _, id := range req.SessionIDs {
+		if !uuidPattern.MatchString(id) {
+			return schemas.KeepaliveReply{}, rpc.Errorf(schemas.CodeInvalidArgument, "session_ids: want UUIDs, got %q", id)
+		}
+	}
+	renewed := map[string]bool{}
+	refusal, err := s.slotTx(ctx, func(ctx context.Context, tx bun.Tx) error {
+		rows, err := tx.QueryContext(ctx, keepaliveSQL, s.ttlSeconds(), pgArray(req.SessionIDs), req.GatewayID)
+		if err != nil {
+			return fmt.Errorf("keepalive: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				return fmt.Errorf("keepalive: scan: %w", err)
+			}
+			renewed[id] = true
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return schemas.KeepaliveReply{}, err
+	}
+	if refusal != nil {
+		return schemas.KeepaliveReply{Error: refusal}, nil
+	}
+	rep := schemas.KeepaliveReply{OK: true}
+	for _, id := range req.SessionIDs {
+		if !renewed[id] {
+			rep.Unknown = append(rep.Unknown, id)
+		}
+	}
+	return rep, nil
+}
+
+func (s *Service) publishControl(ev schemas.ControlEvent) error {
+	data, err := json.Marshal(ev)
+	if err != nil {
+		return fmt.Errorf("encode control event: %w", err)
+	}
+	if err := s.nc.Publish(ev.Subject(), data); err != nil {
+		return fmt.Errorf("publish %s: %w", ev.Subject(), err)
+	}
+	return nil
+}

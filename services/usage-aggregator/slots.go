@@ -1,0 +1,125 @@
+package usageaggregator
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/httvps/httvps/schemas"
+	"github.com/httvps/httvps/shared/rpc"
+	"github.com/nats-io/nats.go/micro"
+	"github.com/uptrace/bun"
+)
+
+const opSlots = "slots"
+
+// refused rolls a slot transaction back and becomes the reply's error.
+type refused struct{ re *schemas.RPCError }
+
+func (r refused) Error() string { return r.re.Error() }
+
+func refuse(code schemas.ErrorCode, limit schemas.LimitKind, format string, args ...any) refused {
+	return refused{&schemas.RPCError{Code: code, Limit: limit, Message: fmt.Sprintf(format, args...)}}
+}
+
+// startSlots serves the gateways' session slots and traffic leases.
+func (s *Service) startSlots(ctx context.Context) (micro.Service, error) {
+	svc, err := micro.AddService(s.nc, micro.Config{
+		Name:        ServiceName + "-slots",
+		Version:     ServiceVersion,
+		Description: "HTTVPS live-session slots and traffic leases for gateways",
+	})
+	if err != nil {
+		return nil, fmt.Errorf("usage-aggregator: add slots service: %w", err)
+	}
+	srv := rpc.Server{Ctx: ctx, Log: s.log, Metrics: s.m.rpc, Timeout: s.cfg.RequestTimeout}
+	endpoints := []struct {
+		name, subject string
+		handler       micro.Handler
+	}{
+		{"session-open", schemas.SubjectSessionOpen, rpc.Handle(srv, "session-open", s.openSession)},
+		{"lease", schemas.SubjectSessionLease, rpc.Handle(srv, "lease", s.lease)},
+		{"session-close", schemas.SubjectSessionClose, rpc.Handle(srv, "session-close", s.closeSession)},
+		{"keepalive", schemas.SubjectSessionKeepalive, rpc.Handle(srv, "keepalive", s.keepalive)},
+	}
+	for _, e := range endpoints {
+		if err := svc.AddEndpoint(e.name, e.handler, micro.WithEndpointSubject(e.subject)); err != nil {
+			_ = svc.Stop()
+			return nil, fmt.Errorf("usage-aggregator: add endpoint %s: %w", e.name, err)
+		}
+	}
+	if err := s.nc.Flush(); err != nil {
+		return nil, fmt.Errorf("usage-aggregator: flush slot endpoints: %w", err)
+	}
+	return svc, nil
+}
+
+// slotTx runs fn in a transaction; a refusal rolls it back and is returned as is.
+func (s *Service) slotTx(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) (*schemas.RPCError, error) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.cfg.DBTimeout)
+	defer cancel()
+	err := s.db.RunInTx(ctx, nil, fn)
+	var r refused
+	if errors.As(err, &r) {
+		return r.re, nil
+	}
+	if err != nil {
+		s.m.dbErrors.WithLabelValues(opSlots).Inc()
+		return nil, rpc.Errorf(schemas.CodeBackendUnavailable, "usage database unavailable")
+	}
+	return nil, nil
+}
+
+type userLimits struct {
+	traffic     sql.NullInt64
+	maxSessions int64
+	plan        string
+}
+
+func readLimits(ctx context.Context, tx bun.Tx, userID int64) (userLimits, error) {
+	var l userLimits
+	err := tx.QueryRowContext(ctx, userLimitsSQL, userID).Scan(&l.traffic, &l.maxSessions, &l.plan)
+	if errors.Is(err, sql.ErrNoRows) {
+		return l, refuse(schemas.CodeNoSubscription, "", "user %d has no current subscription", userID)
+	}
+	if err != nil {
+		return l, fmt.Errorf("read limits: %w", err)
+	}
+	return l, nil
+}
+
+func lockUser(ctx context.Context, tx bun.Tx, userID int64) error {
+	var id int64
+	if err := tx.QueryRowContext(ctx, lockUserSQL, userID).Scan(&id); err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return refuse(schemas.CodeNotFound, "", "user %d not found", userID)
+		}
+		return fmt.Errorf("lock user: %w", err)
+	}
+	return nil
+}
+
+// available is what remains of the user's quota after usage and every live lease.
+func available(ctx context.Context, tx bun.Tx, userID, limit int64) (int64, error) {
+	var committed int64
+	if err := tx.QueryRowContext(ctx, committedSQL, userID, userID).Scan(&committed); err != nil {
+		return 0, fmt.Errorf("read committed traffic: %w", err)
+	}
+	return limit - committed, nil
+}
+
+func liveSlots(ctx context.Context, tx bun.Tx, userID int64, except string) (int, error) {
+	var n int
+	if err := tx.QueryRowContext(ctx, liveSlotsSQL, userID, except).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count live slots: %w", err)
+	}
+	return n, nil
+}
+
+func (s *Service) ttlSeconds() float64 { return s.cfg.SlotTTL.Seconds() }
+
+func (s *Service) ttlMS() int64 { return s.cfg.SlotTTL.Milliseconds() }
+
+func utcNow() time.Time { return time.Now().UTC() }
