@@ -74,7 +74,8 @@ func (s *Service) grant(ctx context.Context, tx bun.Tx, req schemas.LeaseRequest
 			return nil, err
 		}
 		add := grantSize(req.Want, avail, s.cfg.LeaseMin, live+1)
-		g.Granted += add
+		// a session that was unlimited until now holds no grant for what it already moved
+		g.Granted = max(g.Granted, req.Used) + add
 		g.Exhausted = add == 0 && req.Want > 0
 	}
 	if _, err := tx.ExecContext(ctx, grantSQL, g.Granted, req.Used, s.ttlSeconds(), req.SessionID); err != nil {
