@@ -67,7 +67,8 @@ type KeepaliveRequest struct {
 	SessionIDs []string `json:"session_ids"`
 }
 
-// KeepaliveReply names the sessions the aggregator holds no live slot for.
+// KeepaliveReply names the sessions whose slot expired or never existed (a replaced session is not
+// named: it hears of its end from its own control event).
 type KeepaliveReply struct {
 	OK      bool      `json:"ok"`
 	Error   *RPCError `json:"error,omitempty"`

@@ -39,6 +39,8 @@ const (
 	EnvHeartbeatInterval = "HTTVPS_HEARTBEAT_INTERVAL"
 	EnvPendingLimit      = "HTTVPS_GATEWAY_PENDING_LIMIT"
 	EnvAllowTargets      = "HTTVPS_GATEWAY_ALLOW_TARGETS"
+	EnvLeaseBytes        = "HTTVPS_GATEWAY_LEASE_BYTES"
+	EnvKeepaliveInterval = "HTTVPS_GATEWAY_KEEPALIVE_INTERVAL"
 )
 
 const (
@@ -46,6 +48,8 @@ const (
 	maxFrameSize = 1 << 20
 	minWindow    = 16 << 10
 	maxWindow    = 64 << 20
+	minLease     = 64 << 10
+	maxLease     = 1 << 30
 )
 
 type Config struct {
@@ -74,6 +78,11 @@ type Config struct {
 	HeartbeatInterval time.Duration
 	PendingLimit      int
 	AllowTargets      []netip.Prefix
+	// LeaseBytes is the traffic a session asks the control plane for at once.
+	LeaseBytes int
+	// KeepaliveInterval renews the session slots; it must stay well below the aggregator's
+	// HTTVPS_SESSION_SLOT_TTL.
+	KeepaliveInterval time.Duration
 }
 
 func DefaultConfig() Config {
@@ -102,6 +111,8 @@ func DefaultConfig() Config {
 		UsageInterval:     10 * time.Second,
 		HeartbeatInterval: 5 * time.Second,
 		PendingLimit:      100000,
+		LeaseBytes:        8 << 20,
+		KeepaliveInterval: 10 * time.Second,
 	}
 }
 
@@ -135,6 +146,8 @@ func LoadConfig(env *config.Env) Config {
 		UsageInterval:     src.get(EnvUsageInterval).Duration(EnvUsageInterval, d.UsageInterval, 10*time.Millisecond),
 		HeartbeatInterval: src.get(EnvHeartbeatInterval).Duration(EnvHeartbeatInterval, d.HeartbeatInterval, 10*time.Millisecond),
 		PendingLimit:      src.get(EnvPendingLimit).Int(EnvPendingLimit, d.PendingLimit, 1, 10_000_000),
+		LeaseBytes:        src.get(EnvLeaseBytes).Int(EnvLeaseBytes, d.LeaseBytes, minLease, maxLease),
+		KeepaliveInterval: src.get(EnvKeepaliveInterval).Duration(EnvKeepaliveInterval, d.KeepaliveInterval, 10*time.Millisecond),
 	}
 	allow := src.get(EnvAllowTargets).List(EnvAllowTargets, nil)
 	prefixes, err := parsePrefixes(allow)
@@ -183,6 +196,7 @@ func (c Config) Validate() error {
 		{EnvHelloTimeout, c.HelloTimeout}, {EnvRequestTimeout, c.RequestTimeout}, {EnvDialTimeout, c.DialTimeout},
 		{EnvWriteTimeout, c.WriteTimeout}, {EnvShutdownTimeout, c.ShutdownTimeout}, {EnvPingInterval, c.PingInterval},
 		{EnvUsageInterval, c.UsageInterval}, {EnvHeartbeatInterval, c.HeartbeatInterval},
+		{EnvKeepaliveInterval, c.KeepaliveInterval},
 	}
 	for _, p := range positive {
 		if p.d <= 0 {
@@ -208,6 +222,8 @@ func (c Config) Validate() error {
 		return invalid(EnvStreamWindow, "%d must be at least %s (%d)", c.StreamWindow, EnvMaxFrameSize, c.MaxFrameSize)
 	case c.PendingLimit < 1:
 		return invalid(EnvPendingLimit, "must be at least 1")
+	case c.LeaseBytes < minLease || c.LeaseBytes > maxLease:
+		return invalid(EnvLeaseBytes, "must be from %d to %d bytes", minLease, maxLease)
 	}
 	return nil
 }

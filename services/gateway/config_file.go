@@ -37,6 +37,8 @@ var fileKeys = map[string]string{
 	"heartbeat_interval": EnvHeartbeatInterval,
 	"pending_limit":      EnvPendingLimit,
 	"allow_targets":      EnvAllowTargets,
+	"lease_bytes":        EnvLeaseBytes,
+	"keepalive_interval": EnvKeepaliveInterval,
 }
 
 // source picks, per variable, the environment when it sets the variable and the file otherwise.

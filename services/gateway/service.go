@@ -50,6 +50,7 @@ type Service struct {
 	wsWriteBuffers sync.Pool
 	ln             net.Listener
 	certFile       string
+	backend        *backend.Client
 }
 
 // New builds the gateway and binds its TLS listener, so Addr is known before Run.
@@ -79,6 +80,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	log := logging.For(deps.Log, Name).With().Str(logging.FieldGateway, cfg.GatewayID).Logger()
 	totals := &accounting.Totals{}
 	s := &Service{cfg: cfg, nc: deps.NC, log: log, metrics: m, certFile: certFile}
+	s.backend = backend.New(deps.NC, cfg.RequestTimeout, m)
 	s.gatherer, _ = reg.(prometheus.Gatherer)
 	s.outbox = accounting.NewOutbox(cfg.PendingLimit, m, log.With().Str(logging.FieldComponent, "usage").Logger())
 	s.publisher = accounting.NewPublisher(s.outbox, js, cfg.GatewayID, cfg.RequestTimeout, m, log.With().Str(logging.FieldComponent, "usage").Logger())
@@ -87,9 +89,10 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		Limits: session.Limits{
 			MaxStreams: cfg.MaxStreams, MaxFrameSize: cfg.MaxFrameSize, Window: cfg.StreamWindow,
 			HelloTimeout: cfg.HelloTimeout, PingInterval: cfg.PingInterval, IdleTimeout: cfg.IdleTimeout,
-			WriteTimeout: cfg.WriteTimeout, DialTimeout: cfg.DialTimeout,
+			WriteTimeout: cfg.WriteTimeout, DialTimeout: cfg.DialTimeout, LeaseBytes: cfg.LeaseBytes,
 		},
-		Backend: backend.New(deps.NC, cfg.RequestTimeout, m),
+		Backend: s.backend,
+		Slots:   s.backend,
 		Policy:  upstream.NewPolicy(cfg.AllowTargets, nil),
 		Outbox:  s.outbox,
 		Totals:  totals,
@@ -128,6 +131,7 @@ func (s *Service) Run(ctx context.Context) error {
 	bg.Go(func() { s.publisher.Run(bgCtx) })
 	bg.Go(func() { s.heartbeat.Run(bgCtx) })
 	bg.Go(func() { s.reportUsage(bgCtx) })
+	bg.Go(func() { s.keepSlots(bgCtx, s.backend) })
 
 	served := make(chan error, 1)
 	go func() { served <- s.app.Listener(s.ln) }()

@@ -135,7 +135,10 @@ func (s *Service) keepalive(ctx context.Context, req schemas.KeepaliveRequest) (
 			}
 			renewed[id] = true
 		}
-		return rows.Err()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("keepalive: %w", err)
+		}
+		return markClosed(ctx, tx, req.SessionIDs, renewed)
 	})
 	if err != nil {
 		return schemas.KeepaliveReply{}, err
@@ -150,6 +153,23 @@ func (s *Service) keepalive(ctx context.Context, req schemas.KeepaliveRequest) (
 		}
 	}
 	return rep, nil
+}
+
+// markClosed counts closed slots as known: their sessions hear of it from their own event (replaced).
+func markClosed(ctx context.Context, tx bun.Tx, ids []string, known map[string]bool) error {
+	rows, err := tx.QueryContext(ctx, closedSlotsSQL, pgArray(ids))
+	if err != nil {
+		return fmt.Errorf("keepalive: closed slots: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return fmt.Errorf("keepalive: closed slots: scan: %w", err)
+		}
+		known[id] = true
+	}
+	return rows.Err()
 }
 
 func (s *Service) publishControl(ev schemas.ControlEvent) error {

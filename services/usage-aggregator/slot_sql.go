@@ -64,6 +64,9 @@ FROM unnest(?::uuid[]) AS v(id)
 WHERE live_sessions.session_id = v.id AND gateway_node_name = ? AND closed_at IS NULL AND expires_at > now()
 RETURNING live_sessions.session_id::text`
 
+const closedSlotsSQL = `
+SELECT session_id::text FROM live_sessions WHERE session_id = ANY(?::uuid[]) AND closed_at IS NOT NULL`
+
 const purgeSlotsSQL = `
 DELETE FROM live_sessions WHERE session_id IN (
 	SELECT session_id FROM live_sessions WHERE expires_at < now() ORDER BY expires_at LIMIT ?

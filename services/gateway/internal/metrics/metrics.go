@@ -18,6 +18,7 @@ const (
 	OpPublishUsage   = "publish_usage"
 	OpPublishSession = "publish_session"
 	OpHeartbeat      = "heartbeat"
+	OpSlots          = "slots"
 
 	DialNode      = "node"
 	DialTarget    = "target"

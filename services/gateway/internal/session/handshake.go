@@ -39,6 +39,11 @@ func (srv *Server) handshake(conn Conn) (*Session, bool) {
 	}
 	s := srv.newSession(conn, hello, reply)
 	s.log = log.With().Str(logging.FieldSession, s.id).Int64(logging.FieldUser, s.userID).Logger()
+	if refusal := s.openSlot(reply); refusal != nil {
+		log.Info().Str(logging.FieldCode, string(refusal.Code)).Str(logging.FieldReason, refusal.Message).Msg("session slot refused")
+		srv.refuse(conn, srv.unlessDraining(refusal))
+		return nil, false
+	}
 	assign := func(ctx context.Context, exclude []int64) (schemas.OutlineAssignment, *schemas.RPCError) {
 		return srv.Backend.AssignOutline(ctx, schemas.AssignOutlineRequest{
 			Region: hello.Region, UserID: s.userID, DeviceID: hello.DeviceID, ExcludeNodeIDs: exclude,
@@ -47,17 +52,20 @@ func (srv *Server) handshake(conn Conn) (*Session, bool) {
 	nodes, refusal := upstream.NewNodeSet(ctx, assign, srv.Limits.DialTimeout, s.onFailover)
 	if refusal != nil {
 		log.Warn().Str(logging.FieldCode, string(refusal.Code)).Str(logging.FieldReason, refusal.Message).Msg("no outline node")
+		s.closeSlot()
 		srv.refuse(conn, srv.unlessDraining(refusal))
 		return nil, false
 	}
 	s.nodes = nodes
 	s.nodeID.Store(nodes.Current().ID)
 	if !srv.registry.add(s) {
+		s.closeSlot()
 		srv.refuse(conn, &schemas.RPCError{Code: schemas.CodeGatewayShutdown, Message: "the gateway is shutting down"})
 		return nil, false
 	}
 	if err := s.sendHelloOK(); err != nil {
 		srv.registry.remove(s)
+		s.closeSlot()
 		srv.Metrics.Handshakes.WithLabelValues("write_failed").Inc()
 		conn.Close()
 		return nil, false

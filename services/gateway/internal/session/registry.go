@@ -103,10 +103,15 @@ func (r *Registry) Control(ev schemas.ControlEvent, gatewayID string) int {
 	e := endingFor(ev)
 	n := 0
 	for _, s := range r.all() {
-		if s.matches(ev.Scope, ev.ID, gatewayID) {
-			s.terminate(e)
-			n++
+		if !s.matches(ev.Scope, ev.ID, gatewayID) {
+			continue
 		}
+		if ev.What == schemas.ControlRefresh {
+			go s.refresh()
+		} else {
+			s.terminate(e)
+		}
+		n++
 	}
 	return n
 }
@@ -132,6 +137,9 @@ func endingFor(ev schemas.ControlEvent) ending {
 		e.reason = schemas.EndReasonKicked
 		if e.code == "" {
 			e.code = schemas.CodeSessionKicked
+		}
+		if e.code == schemas.CodeSessionReplaced {
+			e.reason = schemas.EndReasonReplaced
 		}
 	case schemas.ControlRevoke:
 		e.reason = schemas.EndReasonRevoked

@@ -44,6 +44,7 @@ type Limits struct {
 	IdleTimeout  time.Duration
 	WriteTimeout time.Duration
 	DialTimeout  time.Duration
+	LeaseBytes   int
 }
 
 // Backend is the control plane as the handshake sees it.
@@ -56,6 +57,7 @@ type Deps struct {
 	GatewayID string
 	Limits    Limits
 	Backend   Backend
+	Slots     Slots
 	Policy    upstream.Policy
 	Outbox    *accounting.Outbox
 	Totals    *accounting.Totals

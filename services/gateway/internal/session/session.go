@@ -38,6 +38,7 @@ type Session struct {
 	nodes       *upstream.NodeSet
 	nodeID      atomic.Int64
 	usage       *accounting.Usage
+	limits      sessionLimits
 	out         *writer
 	log         zerolog.Logger
 
@@ -90,6 +91,7 @@ func (s *Session) finish() {
 	e := s.end.Load()
 	s.srv.registry.remove(s)
 	s.reportUsage(true)
+	s.closeSlot()
 	up, down := s.usage.Totals()
 	ended := time.Now().UTC()
 	s.srv.Outbox.Ended(schemas.SessionEnded{

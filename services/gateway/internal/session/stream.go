@@ -144,6 +144,7 @@ func (st *stream) pumpDown(conn *upstream.Conn) (int64, error) {
 		}
 		chunk := st.s.srv.takeChunk()
 		nr, err := conn.Read((*chunk)[:n])
+		nr, limited := st.s.admitDown(st.ctx, nr)
 		if nr > 0 {
 			total += int64(nr)
 			st.credit.spend(nr)
@@ -152,6 +153,9 @@ func (st *stream) pumpDown(conn *upstream.Conn) (int64, error) {
 			}
 		} else {
 			st.s.srv.releaseChunk(chunk)
+		}
+		if limited {
+			return total, st.ctx.Err()
 		}
 		if errors.Is(err, io.EOF) {
 			return total, nil
@@ -177,13 +181,20 @@ func (st *stream) pumpUp(conn *upstream.Conn) {
 			}
 			return
 		}
-		n, err := conn.Write(chunk)
+		allowed, limited := st.s.admitUp(st.ctx, len(chunk))
+		if limited && allowed == 0 {
+			return
+		}
+		n, err := conn.Write(chunk[:allowed])
 		st.s.usage.AddUp(n)
 		empty := st.inbox.written(len(chunk))
 		if err != nil {
 			if st.ctx.Err() == nil {
 				st.fail(schemas.CodeUpstreamUnreachable, "the connection to the target failed")
 			}
+			return
+		}
+		if limited {
 			return
 		}
 		if !st.s.flow {

@@ -51,6 +51,7 @@ func StartControlPlane(tb testing.TB, nc *nats.Conn) *ControlPlane {
 		micro.WithEndpointSubject(schemas.SubjectAssignOutline)); err != nil {
 		tb.Fatalf("control plane: %v", err)
 	}
+	addSlots(tb, svc, srv)
 	if err := nc.Flush(); err != nil {
 		tb.Fatalf("control plane: %v", err)
 	}
