@@ -11,6 +11,7 @@ import (
 	"github.com/httvps/httvps/schemas"
 	"github.com/httvps/httvps/services/accounts"
 	noderegistry "github.com/httvps/httvps/services/node-registry"
+	usageaggregator "github.com/httvps/httvps/services/usage-aggregator"
 	"github.com/httvps/httvps/shared/db"
 	"github.com/httvps/httvps/shared/rpc"
 	"github.com/httvps/httvps/shared/testkit"
@@ -21,12 +22,19 @@ import (
 
 const secretKey = "integration-secret-key-0123456789abcdef-0123456789"
 
-// controlPlane is the real accounts and node-registry services on one database.
+// controlPlane is the real accounts, node-registry and usage-aggregator services on one database.
 type controlPlane struct {
 	nc *nats.Conn
+	db *bun.DB
 }
 
 func startControlPlane(t *testing.T, ns *testkit.NATSServer) *controlPlane {
+	t.Helper()
+	return startControlPlaneWith(t, ns, nil)
+}
+
+// startControlPlaneWith changes the usage-aggregator's config with tune.
+func startControlPlaneWith(t *testing.T, ns *testkit.NATSServer, tune func(*usageaggregator.Config)) *controlPlane {
 	t.Helper()
 	bdb, err := db.Open(t.Context(), testkit.Postgres(t), db.DefaultPool())
 	if err != nil {
@@ -38,12 +46,31 @@ func startControlPlane(t *testing.T, ns *testkit.NATSServer) *controlPlane {
 	}
 	runAccounts(t, ns, bdb)
 	runNodeRegistry(t, ns, bdb)
-	cp := &controlPlane{nc: ns.Conn(t)}
+	runAggregator(t, ns, bdb, tune)
+	cp := &controlPlane{nc: ns.Conn(t), db: bdb}
 	testkit.Eventually(t, 10*time.Second, "node-registry answers", func() bool {
 		_, err := rpc.Call[schemas.AdminReply](context.Background(), cp.nc, schemas.AdminSubject(schemas.ResourceRegions, schemas.VerbList), schemas.AdminRequest{}, time.Second)
 		return !errors.Is(err, rpc.ErrUnavailable)
 	})
+	testkit.Eventually(t, 10*time.Second, "usage-aggregator answers", func() bool {
+		_, err := rpc.Call[schemas.AdminReply](context.Background(), cp.nc, schemas.AdminSubject(schemas.ResourceSessions, schemas.VerbList), schemas.AdminRequest{}, time.Second)
+		return !errors.Is(err, rpc.ErrUnavailable)
+	})
 	return cp
+}
+
+func runAggregator(t *testing.T, ns *testkit.NATSServer, bdb *bun.DB, tune func(*usageaggregator.Config)) {
+	cfg := usageaggregator.DefaultConfig()
+	cfg.FetchWait = 50 * time.Millisecond
+	cfg.SweepInterval = time.Hour
+	if tune != nil {
+		tune(&cfg)
+	}
+	svc, err := usageaggregator.New(cfg, usageaggregator.Deps{NC: ns.Conn(t), DB: bdb, Log: testkit.Logger(t), Registerer: prometheus.NewRegistry()})
+	if err != nil {
+		t.Fatalf("usage-aggregator: %v", err)
+	}
+	run(t, "usage-aggregator", svc.Run)
 }
 
 func runAccounts(t *testing.T, ns *testkit.NATSServer, bdb *bun.DB) {

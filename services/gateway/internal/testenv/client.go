@@ -21,16 +21,22 @@ import (
 // Dial opens a WebSocket to the gateway, trusting its self-signed certificate.
 func Dial(tb testing.TB, g *Gateway) *websocket.Conn {
 	tb.Helper()
-	pem, err := os.ReadFile(g.Svc.CertFile())
+	return DialURL(tb, g.URL(), g.Svc.CertFile())
+}
+
+// DialURL opens a WebSocket to the gateway at url, trusting the certificate in certFile.
+func DialURL(tb testing.TB, url, certFile string) *websocket.Conn {
+	tb.Helper()
+	pem, err := os.ReadFile(certFile)
 	if err != nil {
 		tb.Fatalf("read gateway certificate: %v", err)
 	}
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(pem)
 	d := websocket.Dialer{TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: "localhost"}, HandshakeTimeout: 5 * time.Second}
-	conn, _, err := d.Dial(g.URL(), nil)
+	conn, _, err := d.Dial(url, nil)
 	if err != nil {
-		tb.Fatalf("dial %s: %v", g.URL(), err)
+		tb.Fatalf("dial %s: %v", url, err)
 	}
 	tb.Cleanup(func() { conn.Close() })
 	return conn
@@ -84,7 +90,13 @@ type Client struct {
 // Connect dials and says hello; it returns the client on hello_ok or the error frame.
 func Connect(tb testing.TB, g *Gateway, hello schemas.Hello) (*Client, *schemas.ErrorFrame) {
 	tb.Helper()
-	conn := Dial(tb, g)
+	return ConnectURL(tb, g.URL(), g.Svc.CertFile(), hello)
+}
+
+// ConnectURL is Connect to the gateway at url, trusting the certificate in certFile.
+func ConnectURL(tb testing.TB, url, certFile string, hello schemas.Hello) (*Client, *schemas.ErrorFrame) {
+	tb.Helper()
+	conn := DialURL(tb, url, certFile)
 	SendJSON(tb, conn, hello)
 	frame, err := ReadFrame(tb, conn, 10*time.Second)
 	if err != nil {

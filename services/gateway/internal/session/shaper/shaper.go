@@ -14,8 +14,9 @@ import (
 const (
 	bytesPerMbit = 1_000_000 / 8
 	// burstTime is how much traffic an idle bucket lets through at once: a lone small request is
-	// never delayed, and a bulk transfer measured over seconds stays within a few percent.
-	burstTime = 50 * time.Millisecond
+	// never delayed, a pump that wakes late (a loaded machine) catches up instead of losing its
+	// share, and a bulk transfer measured over seconds stays within a few percent.
+	burstTime = 250 * time.Millisecond
 	// MinBurst is at least the largest chunk a stream asks for at once.
 	MinBurst = 64 << 10
 )
