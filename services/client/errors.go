@@ -28,14 +28,15 @@ func (e *GatewayError) Error() string {
 }
 
 // Definitive reports whether retrying cannot help: the device, its user or subscription is
-// refused, or the configuration is wrong.
+// refused, the configuration is wrong, or another copy of the device replaced this session (two
+// copies reconnecting would take turns ending each other).
 func (e *GatewayError) Definitive() bool { return definitive(e.Code) }
 
 func definitive(code schemas.ErrorCode) bool {
 	switch code {
 	case schemas.CodeInvalidToken, schemas.CodeDeviceRevoked, schemas.CodeDeviceBanned, schemas.CodeUserBanned,
 		schemas.CodeNoSubscription, schemas.CodeSubscriptionExpired, schemas.CodeDeviceNotFound,
-		schemas.CodeDeviceLimitReached, schemas.CodeRegionUnknown:
+		schemas.CodeDeviceLimitReached, schemas.CodeRegionUnknown, schemas.CodeSessionReplaced:
 		return true
 	}
 	return false
@@ -60,13 +61,15 @@ var plainWords = map[schemas.ErrorCode]string{
 	schemas.CodeGatewayShutdown:     "the gateway is shutting down",
 	schemas.CodeSessionKicked:       "the session was ended by an administrator",
 	schemas.CodeIdleTimeout:         "the gateway ended the session after a silence",
+	schemas.CodeSessionReplaced:     "another connection of this device replaced this session",
 }
 
 var limitWords = map[schemas.LimitKind]string{
-	schemas.LimitTraffic: "the traffic limit of the plan is used up",
-	schemas.LimitDevices: "the plan's device limit is reached",
-	schemas.LimitStreams: "too many streams are open in this session",
-	schemas.LimitFrame:   "a frame was larger than the gateway accepts",
+	schemas.LimitTraffic:  "the traffic limit of the plan is used up",
+	schemas.LimitDevices:  "the plan's device limit is reached",
+	schemas.LimitStreams:  "too many streams are open in this session",
+	schemas.LimitFrame:    "a frame was larger than the gateway accepts",
+	schemas.LimitSessions: "the plan's limit of sessions at once is reached",
 }
 
 // Describe puts a gateway error code in plain words, ending with the code itself, e.g.

@@ -67,6 +67,8 @@ func TestReconnectPolicy(t *testing.T) {
 		{name: "device not found", err: &GatewayError{Code: schemas.CodeDeviceNotFound}},
 		{name: "device limit", err: &GatewayError{Code: schemas.CodeDeviceLimitReached}},
 		{name: "unknown region", err: &GatewayError{Code: schemas.CodeRegionUnknown}},
+		{name: "replaced by another copy of the device", err: refused(schemas.CodeSessionReplaced)},
+		{name: "sessions limit", err: &GatewayError{Code: schemas.CodeLimitReached, Limit: schemas.LimitSessions, Handshake: true}, retry: true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
