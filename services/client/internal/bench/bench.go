@@ -318,6 +318,10 @@ func measureUsage(ctx context.Context, in *infra, s Settings) (Usage, error) {
 		}
 		users, devices = append(users, d.UserID), append(devices, d.DeviceUUID)
 	}
+	// the backlog is published with no aggregator running, then its ingest rate is measured
+	if err := in.svcs.StopAggregator(); err != nil {
+		return Usage{}, err
+	}
 	if err := publishUsage(ctx, in.js, users, devices, region, s.UsageReports, s.UsageSessions); err != nil {
 		return Usage{}, err
 	}

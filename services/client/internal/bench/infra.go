@@ -89,7 +89,7 @@ func (in *infra) start(ctx context.Context, log zerolog.Logger, progress io.Writ
 	if err = migrations.Up(ctx, in.db); err != nil {
 		return err
 	}
-	in.cp = stack.ControlPlane{NC: in.nc, DB: in.db, Log: log}
+	in.cp = stack.ControlPlane{NC: in.nc, DB: in.db, Log: log, Aggregator: true}
 	if in.svcs, err = in.cp.Start(ctx); err != nil {
 		return err
 	}

@@ -32,6 +32,7 @@ const (
 type Services struct {
 	Accounts *accounts.Service
 	stops    []func() error
+	stopAgg  func() error
 }
 
 // ControlPlane picks which services to run.
@@ -103,20 +104,30 @@ func (s *Services) StartAggregator(cp ControlPlane) error {
 	if err != nil {
 		return err
 	}
-	s.run(agg)
-	return nil
+	s.stopAgg = s.run(agg)
+	return waitAnswers(context.Background(), cp.NC, schemas.AdminSubject(schemas.ResourceSessions, schemas.VerbList))
 }
 
-func (s *Services) run(svc runner) {
+// StopAggregator stops the usage-aggregator (gateways then refuse new sessions: it owns the slots).
+func (s *Services) StopAggregator() error {
+	if s.stopAgg == nil {
+		return nil
+	}
+	return s.stopAgg()
+}
+
+func (s *Services) run(svc runner) func() error {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	var runErr error
 	wg.Go(func() { runErr = svc.Run(ctx) })
-	s.stops = append(s.stops, func() error {
+	stop := func() error {
 		cancel()
 		wg.Wait()
 		return runErr
-	})
+	}
+	s.stops = append(s.stops, stop)
+	return stop
 }
 
 // Stop ends the services in reverse order.
