@@ -121,24 +121,13 @@ func (s *Service) keepalive(ctx context.Context, req schemas.KeepaliveRequest) (
 			return schemas.KeepaliveReply{}, rpc.Errorf(schemas.CodeInvalidArgument, "session_ids: want UUIDs, got %q", id)
 		}
 	}
-	renewed := map[string]bool{}
+	known := map[string]bool{}
 	refusal, err := s.slotTx(ctx, func(ctx context.Context, tx bun.Tx) error {
-		rows, err := tx.QueryContext(ctx, keepaliveSQL, s.ttlSeconds(), pgArray(req.SessionIDs), req.GatewayID)
-		if err != nil {
-			return fmt.Errorf("keepalive: %w", err)
+		// closed slots count as known: their sessions hear of it from their own event (replaced)
+		if err := collectIDs(ctx, tx, known, "keepalive", keepaliveSQL, s.ttlSeconds(), pgArray(req.SessionIDs), req.GatewayID); err != nil {
+			return err
 		}
-		defer rows.Close()
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				return fmt.Errorf("keepalive: scan: %w", err)
-			}
-			renewed[id] = true
-		}
-		if err := rows.Err(); err != nil {
-			return fmt.Errorf("keepalive: %w", err)
-		}
-		return markClosed(ctx, tx, req.SessionIDs, renewed)
+		return collectIDs(ctx, tx, known, "keepalive: closed slots", closedSlotsSQL, pgArray(req.SessionIDs))
 	})
 	if err != nil {
 		return schemas.KeepaliveReply{}, err
@@ -148,28 +137,31 @@ func (s *Service) keepalive(ctx context.Context, req schemas.KeepaliveRequest) (
 	}
 	rep := schemas.KeepaliveReply{OK: true}
 	for _, id := range req.SessionIDs {
-		if !renewed[id] {
+		if !known[id] {
 			rep.Unknown = append(rep.Unknown, id)
 		}
 	}
 	return rep, nil
 }
 
-// markClosed counts closed slots as known: their sessions hear of it from their own event (replaced).
-func markClosed(ctx context.Context, tx bun.Tx, ids []string, known map[string]bool) error {
-	rows, err := tx.QueryContext(ctx, closedSlotsSQL, pgArray(ids))
+// collectIDs adds the ids the query returns to into.
+func collectIDs(ctx context.Context, tx bun.Tx, into map[string]bool, op, query string, args ...any) error {
+	rows, err := tx.QueryContext(ctx, query, args...)
 	if err != nil {
-		return fmt.Errorf("keepalive: closed slots: %w", err)
+		return fmt.Errorf("%s: %w", op, err)
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var id string
 		if err := rows.Scan(&id); err != nil {
-			return fmt.Errorf("keepalive: closed slots: scan: %w", err)
+			return fmt.Errorf("%s: scan: %w", op, err)
 		}
-		known[id] = true
+		into[id] = true
 	}
-	return rows.Err()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("%s: %w", op, err)
+	}
+	return nil
 }
 
 func (s *Service) publishControl(ev schemas.ControlEvent) error {

@@ -144,6 +144,9 @@ func TestSessionSlots(t *testing.T) {
 		if ka := e.keepalive("gw-2", second); len(ka.Unknown) != 0 {
 			t.Fatalf("keepalive of the new session = %+v", ka)
 		}
+		if ka := e.keepalive("gw-1", first); len(ka.Unknown) != 0 {
+			t.Fatalf("keepalive of the replaced session = %+v, want it not named (it ends with SESSION_REPLACED)", ka)
+		}
 	})
 
 	t.Run("racing for the last slot: exactly one wins", func(t *testing.T) {
