@@ -10,9 +10,9 @@ import (
 type User struct {
 	bun.BaseModel `bun:"table:users"`
 
-	ID             int64     `bun:"id,pk,autoincrement" json:"id"`
-	Identifier     string    `bun:"identifier" json:"identifier"`
-	IdentifierKind string    `bun:"identifier_kind" json:"identifier_kind"`
+	ID             int64      `bun:"id,pk,autoincrement" json:"id"`
+	Identifier     string     `bun:"identifier" json:"identifier"`
+	IdentifierKind string     `bun:"identifier_kind" json:"identifier_kind"`
 	Status         string     `bun:"status" json:"status"`
 	Limits         UserLimits `bun:"embed:" json:"limits"`
 	CreatedAt      time.Time  `bun:"created_at,nullzero" json:"created_at"`
