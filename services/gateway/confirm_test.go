@@ -166,4 +166,3 @@ func TestConfirmedStreamToAClosedPortFailsAfterwards(t *testing.T) {
 		t.Fatalf("%d stream_ok frames: the node took the stream, so it is confirmed before the target's failure", oks)
 	}
 }
-
