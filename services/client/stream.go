@@ -266,7 +266,7 @@ func (st *Stream) take(p []byte) int {
 // WriteTo relays the stream into w until the target's end of stream, without an extra copy.
 func (st *Stream) WriteTo(w io.Writer) (int64, error) {
 	var total int64
-	buf := make([]byte, pooledChunk)
+	buf := make([]byte, relayBuffer)
 	for {
 		n, err := st.Read(buf)
 		if n > 0 {
