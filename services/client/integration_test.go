@@ -99,7 +99,8 @@ func TestThroughTheRealGateway(t *testing.T) {
 	}
 
 	t.Run("socks refusals carry the gateway's codes", func(t *testing.T) {
-		spec := e.config(e.device, false)
+		// a second device: one device holds one live session, a second hello would replace the first
+		spec := e.config(e.subscriber(t), false)
 		spec.ConnectWait = 10 * time.Second
 		_, specSOCKS, _ := runTunnel(t, spec, e.log)
 		_, confirmSOCKS, _ := runTunnel(t, e.config(e.device, true), e.log)
