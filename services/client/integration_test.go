@@ -211,6 +211,34 @@ func TestThroughTheRealGateway(t *testing.T) {
 		}
 	})
 
+	t.Run("a replaced session stops its tunnel, the new one stays", func(t *testing.T) {
+		d := e.subscriber(t)
+		_, firstSOCKS, firstRan := runTunnel(t, e.config(d, true), e.log)
+		if got := socksConnect(t, firstSOCKS, "127.0.0.1", webPort); got != socks5.Succeeded {
+			t.Fatalf("first tunnel: reply %s", got)
+		}
+		_, secondSOCKS, secondRan := runTunnel(t, e.config(d, true), e.log)
+		if got := socksConnect(t, secondSOCKS, "127.0.0.1", webPort); got != socks5.Succeeded {
+			t.Fatalf("second tunnel: reply %s", got)
+		}
+		select {
+		case err := <-firstRan:
+			if ge, ok := client.AsGatewayError(err); !ok || ge.Code != schemas.CodeSessionReplaced || !client.IsDefinitive(err) {
+				t.Fatalf("first tunnel Run = %v, want SESSION_REPLACED, definitive", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatal("the replaced tunnel kept running")
+		}
+		if got := socksConnect(t, secondSOCKS, "127.0.0.1", webPort); got != socks5.Succeeded {
+			t.Fatalf("second tunnel after the first stopped: reply %s", got)
+		}
+		select {
+		case err := <-secondRan:
+			t.Fatalf("the new tunnel stopped: %v", err)
+		default:
+		}
+	})
+
 	t.Run("untrusted certificate is definitive", func(t *testing.T) {
 		cfg := e.config(e.device, false)
 		cfg.CAFile = ""
