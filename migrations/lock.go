@@ -24,13 +24,13 @@ func withLock(ctx context.Context, db *bun.DB, fn func() error) error {
 	}
 	tx, err := db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("migrations: lock: %w", err)
+		return lockErr(ctx, err)
 	}
 	defer func() { _ = tx.Rollback() }()
 	for {
 		var locked bool
 		if err := tx.QueryRowContext(ctx, "SELECT pg_try_advisory_xact_lock(?)", lockKey).Scan(&locked); err != nil {
-			return fmt.Errorf("migrations: lock: %w", err)
+			return lockErr(ctx, err)
 		}
 		if locked {
 			return fn()
@@ -41,4 +41,12 @@ func withLock(ctx context.Context, db *bun.DB, fn func() error) error {
 		case <-time.After(lockPollInterval):
 		}
 	}
+}
+
+// lockErr says the wait ran out when ctx ended during a lock query (a loaded machine).
+func lockErr(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return fmt.Errorf("migrations: wait for another migrator: %w", ctx.Err())
+	}
+	return fmt.Errorf("migrations: lock: %w", err)
 }
