@@ -104,4 +104,3 @@ func trusted(proxies []netip.Prefix, a netip.Addr) bool {
 	}
 	return false
 }
-

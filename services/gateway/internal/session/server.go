@@ -97,8 +97,8 @@ type Server struct {
 	frames    sync.Pool
 	hellos    sync.Pool
 	scratch   sync.Pool
-	ctx      context.Context
-	cancel   context.CancelFunc
+	ctx       context.Context
+	cancel    context.CancelFunc
 }
 
 func NewServer(d Deps) *Server {
