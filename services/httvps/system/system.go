@@ -139,6 +139,9 @@ func (s *System) Stop() error {
 	return s.stopErr
 }
 
+// Config is what the system was started with.
+func (s *System) Config() Config { return s.cfg }
+
 // NATSURL is the comma-separated list of the NATS servers.
 func (s *System) NATSURL() string { return strings.Join(s.natsURLs, ",") }
 

@@ -1,6 +1,7 @@
-// Package bench measures HTTVPS on one machine, side by side with direct TCP, one Shadowsocks
-// hop and chisel, plus the gateway's memory per idle session and the control plane's rates.
-// cmd/httvps-bench runs it and writes docs/benchmarks.md.
+// Package bench measures HTTVPS on the path users run (the httvps-client binary's SOCKS5 front
+// end, a gateway process, an ss-server node) side by side with chisel over TLS and one plain
+// Shadowsocks hop, in the same run, plus the gateway's memory per idle session and the
+// control plane's rates against same-run references. cmd/httvps-bench writes docs/benchmarks.md.
 package bench
 
 import (
@@ -10,10 +11,10 @@ import (
 	"io"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/httvps/httvps/services/client"
-	"github.com/httvps/httvps/services/client/internal/stack"
 	"github.com/rs/zerolog"
 )
 
@@ -53,9 +54,9 @@ func settingsFor(quick bool) Settings {
 		}
 	}
 	return Settings{
-		Warmup: time.Second, Window: 4 * time.Second, StreamCounts: []int{1, 10, 100},
-		TTFBSamples: 300, TTFBBudget: 20 * time.Second, IdleCounts: []int{1000, 5000},
-		ValidateCount: 30000, ValidateBudget: 15 * time.Second,
+		Warmup: time.Second, Window: 3 * time.Second, StreamCounts: []int{1, 10, 100},
+		TTFBSamples: 200, TTFBBudget: 20 * time.Second, IdleCounts: []int{1000, 3000},
+		ValidateCount: 30000, ValidateBudget: 10 * time.Second,
 		UsageReports: 100000, UsageSessions: 2000, UsageUsers: 50, UsageBudget: 3 * time.Minute,
 	}
 }
@@ -63,6 +64,7 @@ func settingsFor(quick bool) Settings {
 // PathResult is what one path measured; Err is set when it could not be measured.
 type PathResult struct {
 	Name, Note string
+	Tunnel     []string
 	Throughput []Throughput
 	TTFB       Latency
 	Err        error
@@ -84,12 +86,15 @@ type Report struct {
 	Took        time.Duration
 	Command     string
 	Machine     Machine
+	ClientArgs  string
 	Paths       []PathResult
 	Idle        []IdleMemory
 	IdleErr     error
 	Validate    Validate
+	Echo        Validate
 	ValidateErr error
 	Usage       Usage
+	Insert      Usage
 	UsageErr    error
 	Goals       []Goal
 }
@@ -104,19 +109,28 @@ func (r *Report) path(name string) (PathResult, bool) {
 }
 
 const (
-	nameJSON   = "HTTVPS JSON"
-	nameBinary = "HTTVPS binary"
-	nameChisel = "chisel"
+	nameDirect   = "direct TCP"
+	nameSS       = "Shadowsocks (ss-local)"
+	nameChisel   = "chisel over TLS"
+	nameDefaults = "HTTVPS, client defaults"
+	nameJSON     = "HTTVPS, JSON only (--json)"
+	nameAPI      = "HTTVPS, Go client API in-process"
 
-	largeWindow     = 1 << 20
-	nameLargeWindow = "HTTVPS binary, 1 MiB window"
+	nameBench        = "benchmark (SOCKS5 client, target)"
+	nameClient       = "httvps-client"
+	nameGateway      = "gateway"
+	nameSSLocal      = "ss-local"
+	nameSSServer     = "ss-server"
+	nameChiselClient = "chisel client"
+	nameChiselServer = "chisel server"
 )
 
 // Run measures everything and returns the report; a component that cannot be measured is
 // reported as such and the others still run.
 func Run(ctx context.Context, o Options) (*Report, error) {
 	s := settingsFor(o.Quick)
-	r := &Report{Settings: s, Quick: o.Quick, Started: time.Now(), Command: o.Command, Machine: machine()}
+	r := &Report{Settings: s, Quick: o.Quick, Started: time.Now(), Command: o.Command, Machine: machine(),
+		ClientArgs: strings.Join(clientModeArgs(false), " ")}
 	in, err := startInfra(ctx, o.Log, o.Progress)
 	if err != nil {
 		return nil, fmt.Errorf("start the back end: %w", err)
@@ -135,12 +149,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		r.Idle, r.IdleErr = measureIdle(ctx, in, s.IdleCounts)
 	}
 	if o.selected(PartValidate) {
-		fmt.Fprintln(o.Progress, "measuring validate-device against the accounts service ...")
-		r.Validate, r.ValidateErr = measureValidate(ctx, in.nc, in.device, region, s.ValidateCount, s.ValidateBudget, in.controlProcs())
+		fmt.Fprintln(o.Progress, "measuring validate-device against the accounts service and a bare NATS micro echo ...")
+		r.Validate, r.Echo, r.ValidateErr = measureValidateAndEcho(ctx, in, s)
 	}
 	if o.selected(PartUsage) {
-		fmt.Fprintln(o.Progress, "measuring usage ingestion by the usage-aggregator ...")
-		r.Usage, r.UsageErr = measureUsage(ctx, in, s)
+		fmt.Fprintln(o.Progress, "measuring usage ingestion by the usage-aggregator and a plain multi-row INSERT ...")
+		r.Usage, r.Insert, r.UsageErr = measureUsageAndInsert(ctx, in, s)
 	}
 	r.Took = time.Since(r.Started)
 	r.Goals = goals(r)
@@ -160,53 +174,92 @@ var Parts = []string{PartPaths, PartIdle, PartValidate, PartUsage}
 func (o Options) selected(part string) bool { return len(o.Only) == 0 || slices.Contains(o.Only, part) }
 
 func (r *Report) measurePaths(ctx context.Context, o Options, in *infra) error {
+	fmt.Fprintln(o.Progress, "building httvps-client and chisel "+chiselVersion+" ...")
+	clientBin, err := buildClient(ctx, in.dir)
+	if err != nil {
+		return err
+	}
+	chiselBin := o.Chisel
+	if chiselBin == "" {
+		if chiselBin, err = buildChisel(ctx, in.dir); err != nil {
+			return err
+		}
+	}
 	gw, err := startGatewayChild(ctx, in.gatewayEnv("data"))
 	if err != nil {
 		return err
 	}
 	defer gw.stop()
-	self := proc{Name: "benchmark (client + target)", PID: os.Getpid()}
-	ss := proc{Name: "ss-server", PID: in.ss.PID()}
-	gwp := proc{Name: "gateway", PID: gw.PID}
+	ssLocal, err := startSSLocal(ctx, in.node)
+	if err != nil {
+		return err
+	}
+	defer ssLocal.Stop()
+	self := proc{Name: nameBench, PID: os.Getpid()}
+	ss := proc{Name: nameSSServer, PID: in.ss.PID()}
+	gwp := proc{Name: nameGateway, PID: gw.PID}
+	sl := proc{Name: nameSSLocal, PID: ssLocal.PID()}
 	target := in.target.Addr
 
-	type build func() (Path, error)
-	builds := []build{
-		func() (Path, error) { p := directPath(target); p.Procs = []proc{self}; return p, nil },
+	httvps := func(name string, jsonOnly bool) (Path, error) {
+		c, err := startHTTVPSClient(ctx, clientBin, gw, in.device, jsonOnly)
+		if err != nil {
+			return Path{Name: name}, err
+		}
+		args := strings.Join(clientModeArgs(jsonOnly), " ")
+		note := fmt.Sprintf("SOCKS5 client → httvps-client %s (SOCKS5 front end) → TLS WebSocket → gateway process → ss-server → target", args)
+		return socksPath(name, note, c.Addr, target, []proc{self, {Name: nameClient, PID: c.PID()}, gwp, ss},
+			[]string{nameClient, nameGateway}, c.Stop), nil
+	}
+	builds := []func() (Path, error){
+		func() (Path, error) { return directPath(target, self), nil },
 		func() (Path, error) {
-			p, err := shadowsocksPath(in.node, target)
-			p.Procs = []proc{self, ss}
-			return p, err
+			return socksPath(nameSS, "SOCKS5 client → ss-local → ss-server → target (chacha20-ietf-poly1305)", ssLocal.Addr, target,
+				[]proc{self, sl, ss}, []string{nameSSLocal}, func() {}), nil
 		},
 		func() (Path, error) {
-			p, err := httvpsPath(ctx, nameJSON, in.clientConfig(gw, false), target)
-			p.Procs = []proc{self, gwp, ss}
-			return p, err
+			cc, cs, err := startChisel(ctx, chiselBin, gw.CertFile, gw.KeyFile(), ssLocal.Addr)
+			if err != nil {
+				return Path{Name: nameChisel}, err
+			}
+			procs := append(processes([]string{nameChiselClient, nameChiselServer}, cc, cs), self, sl, ss)
+			return socksPath(nameChisel, "SOCKS5 client → chisel client → TLS WebSocket (SSH inside) → chisel server → ss-local → ss-server → target",
+				cc.Addr, target, procs, []string{nameChiselClient, nameChiselServer}, func() { cc.Stop(); cs.Stop() }), nil
 		},
-		func() (Path, error) {
-			p, err := httvpsPath(ctx, nameBinary, in.clientConfig(gw, true), target)
-			p.Procs = []proc{self, gwp, ss}
-			return p, err
-		},
-		func() (Path, error) { return in.largeWindow(ctx, self, ss) },
-		func() (Path, error) { return in.chisel(ctx, o, gw, self, ss) },
+		func() (Path, error) { return httvps(nameDefaults, false) },
+		func() (Path, error) { return httvps(nameJSON, true) },
+		func() (Path, error) { return apiPath(ctx, in.clientConfig(gw), target, []proc{self, gwp, ss}) },
 	}
 	for _, b := range builds {
 		p, err := b()
+		if err == nil {
+			err = waitPath(ctx, p)
+		}
 		if err != nil {
+			if p.Close != nil {
+				p.Close()
+			}
 			r.Paths = append(r.Paths, PathResult{Name: p.Name, Err: err})
-			fmt.Fprintf(o.Progress, "  path failed: %v\n", err)
+			fmt.Fprintf(o.Progress, "  %s failed: %v\n", p.Name, err)
 			continue
 		}
 		r.Paths = append(r.Paths, r.measurePath(ctx, o, p))
 		p.Close()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 	}
-	return ctx.Err()
+	return nil
 }
 
 func (r *Report) measurePath(ctx context.Context, o Options, p Path) PathResult {
-	res := PathResult{Name: p.Name, Note: p.Note}
+	res := PathResult{Name: p.Name, Note: p.Note, Tunnel: p.Tunnel}
 	fmt.Fprintf(o.Progress, "measuring %s ...\n", p.Name)
+	res.TTFB, res.Err = measureTTFB(ctx, p, r.TTFBSamples, r.TTFBBudget)
+	if res.Err != nil {
+		return res
+	}
+	fmt.Fprintf(o.Progress, "  first byte: median %s p99 %s (%d samples)\n", res.TTFB.Median, res.TTFB.P99, res.TTFB.N)
 	for _, k := range r.StreamCounts {
 		t, err := measureThroughput(ctx, p, k, r.Warmup, r.Window)
 		if err != nil {
@@ -216,71 +269,20 @@ func (r *Report) measurePath(ctx context.Context, o Options, p Path) PathResult 
 		fmt.Fprintf(o.Progress, "  %3d streams: %8.1f MB/s  fairness %.2f\n", k, t.MBps, t.Fairness)
 		res.Throughput = append(res.Throughput, t)
 	}
-	res.TTFB, res.Err = measureTTFB(ctx, p, r.TTFBSamples, r.TTFBBudget)
-	if res.Err == nil {
-		fmt.Fprintf(o.Progress, "  first byte: median %s p99 %s (%d samples)\n", res.TTFB.Median, res.TTFB.P99, res.TTFB.N)
-	}
 	return res
 }
 
-func (in *infra) clientConfig(gw *gatewayChild, binary bool) client.Config {
+// clientConfig is the in-process API client with the fast settings.
+func (in *infra) clientConfig(gw *gatewayChild) client.Config {
 	cfg := client.DefaultConfig()
 	cfg.Gateway = gw.URL
 	cfg.CAFile = gw.CertFile
 	cfg.DeviceID = in.device.DeviceUUID
 	cfg.Token = in.device.Token
 	cfg.Region = region
-	cfg.Binary = binary
+	cfg.Binary = true
 	cfg.FlowControl = true
 	return cfg
-}
-
-// largeWindow is binary mode through a second gateway whose stream window is 1 MiB instead
-// of the default, to show what the window costs a single stream.
-func (in *infra) largeWindow(ctx context.Context, self, ss proc) (Path, error) {
-	gw, err := startGatewayChild(ctx, append(in.gatewayEnv("window"), fmt.Sprintf("HTTVPS_GATEWAY_STREAM_WINDOW=%d", largeWindow)))
-	if err != nil {
-		return Path{Name: nameLargeWindow}, err
-	}
-	p, err := httvpsPath(ctx, nameLargeWindow, in.clientConfig(gw, true), in.target.Addr)
-	if err != nil {
-		gw.stop()
-		return p, err
-	}
-	p.Procs = []proc{self, {Name: "gateway", PID: gw.PID}, ss}
-	closeSession := p.Close
-	p.Close = func() {
-		closeSession()
-		gw.stop()
-	}
-	return p, nil
-}
-
-func (in *infra) chisel(ctx context.Context, o Options, gw *gatewayChild, self, ss proc) (Path, error) {
-	bin := o.Chisel
-	if bin == "" {
-		fmt.Fprintln(o.Progress, "building chisel "+chiselVersion+" from deploy/tools ...")
-		var err error
-		if bin, err = buildChisel(ctx, in.dir); err != nil {
-			return Path{Name: nameChisel}, err
-		}
-	}
-	tunnel, err := stack.SSTunnel(ctx, in.node, in.target.Addr)
-	if err != nil {
-		return Path{Name: nameChisel}, err
-	}
-	key := gw.CertFile[:len(gw.CertFile)-len("cert.pem")] + "key.pem"
-	p, err := startChisel(ctx, bin, gw.CertFile, key, tunnel.Addr, proc{Name: "ss-tunnel", PID: tunnel.PID()}, ss, self)
-	if err != nil {
-		tunnel.Stop()
-		return Path{Name: nameChisel}, err
-	}
-	stop := p.Close
-	p.Close = func() {
-		stop()
-		tunnel.Stop()
-	}
-	return p, nil
 }
 
 func measureIdle(ctx context.Context, in *infra, counts []int) ([]IdleMemory, error) {
@@ -289,7 +291,7 @@ func measureIdle(ctx context.Context, in *infra, counts []int) ([]IdleMemory, er
 		return nil, err
 	}
 	defer gw.stop()
-	cfg := in.clientConfig(gw, true)
+	cfg := in.clientConfig(gw)
 	warm, err := client.Dial(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("warm-up session: %w", err)
@@ -306,41 +308,4 @@ func measureIdle(ctx context.Context, in *infra, counts []int) ([]IdleMemory, er
 		waitNoSessions(gw, time.Minute)
 	}
 	return out, nil
-}
-
-func measureUsage(ctx context.Context, in *infra, s Settings) (Usage, error) {
-	var users []int64
-	var devices []string
-	for i := range s.UsageUsers {
-		d, err := in.admin.Subscriber(ctx, fmt.Sprintf("usage-%d", i), 1)
-		if err != nil {
-			return Usage{}, err
-		}
-		users, devices = append(users, d.UserID), append(devices, d.DeviceUUID)
-	}
-	if err := publishUsage(ctx, in.js, users, devices, region, s.UsageReports, s.UsageSessions); err != nil {
-		return Usage{}, err
-	}
-	total, err := pendingUsage(ctx, in.js)
-	if err != nil {
-		return Usage{}, err
-	}
-	cpu := watchCPU(in.controlProcs())
-	start := time.Now()
-	if err := in.svcs.StartAggregator(in.cp); err != nil {
-		return Usage{}, err
-	}
-	if err := waitDrained(ctx, in.js, s.UsageBudget); err != nil {
-		return Usage{}, err
-	}
-	elapsed := time.Since(start)
-	shares := cpu.stop()
-	var applied int64
-	if err := in.db.NewRaw("SELECT coalesce(sum(last_seq), 0) FROM sessions WHERE gateway_node_name = ?", benchGatewayID).Scan(ctx, &applied); err != nil {
-		return Usage{}, fmt.Errorf("check sessions: %w", err)
-	}
-	if applied != int64(s.UsageReports) {
-		return Usage{}, fmt.Errorf("the sessions table holds %d of the %d reports", applied, s.UsageReports)
-	}
-	return Usage{Reports: int(total), PerSec: float64(total) / elapsed.Seconds(), CPU: shares}, nil
 }

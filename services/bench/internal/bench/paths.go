@@ -4,26 +4,24 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"strconv"
 	"time"
 
 	"github.com/httvps/httvps/services/client"
-	"github.com/httvps/httvps/services/client/internal/stack"
-	"github.com/shadowsocks/go-shadowsocks2/core"
-	"github.com/shadowsocks/go-shadowsocks2/socks"
+	"github.com/httvps/httvps/services/httvps/system"
 )
 
 const dialTimeout = 10 * time.Second
 
-// Path is one way from the benchmark to the target.
+// Path is one way from the benchmark's SOCKS5 client (or its TCP dialer) to the target.
 type Path struct {
 	Name  string
 	Note  string
 	Open  func(ctx context.Context) (net.Conn, error)
 	Close func()
-	// Procs are the processes that carry the path's bytes (the benchmark process includes
-	// the target and, for HTTVPS, the client).
-	Procs []proc
+	// Procs are the processes that carry the path's bytes; the benchmark process holds the
+	// SOCKS5 client and the target. Tunnel names those whose CPU a gigabyte costs the tunnel.
+	Procs  []proc
+	Tunnel []string
 }
 
 func tcpDial(ctx context.Context, addr string) (net.Conn, error) {
@@ -36,67 +34,45 @@ func tcpDial(ctx context.Context, addr string) (net.Conn, error) {
 	return c, nil
 }
 
-func directPath(target string) Path {
+func directPath(target string, self proc) Path {
 	return Path{
-		Name: "direct TCP", Note: "benchmark → target",
+		Name: nameDirect, Note: "benchmark → target (no proxy)",
 		Open:  func(ctx context.Context) (net.Conn, error) { return tcpDial(ctx, target) },
-		Close: func() {},
+		Close: func() {}, Procs: []proc{self},
 	}
 }
 
-// shadowsocksPath is one Shadowsocks hop with go-shadowsocks2 as the client, the gateway's
-// own library.
-func shadowsocksPath(node stack.Node, target string) (Path, error) {
-	cipher, err := core.PickCipher(node.Method, nil, node.Password)
-	if err != nil {
-		return Path{Name: "Shadowsocks"}, fmt.Errorf("shadowsocks cipher: %w", err)
-	}
-	addr := socks.ParseAddr(target)
-	server := net.JoinHostPort(node.IP, strconv.Itoa(node.Port))
-	return Path{
-		Name: "Shadowsocks", Note: "go-shadowsocks2 client → ss-server → target",
-		Open: func(ctx context.Context) (net.Conn, error) {
-			c, err := tcpDial(ctx, server)
-			if err != nil {
-				return nil, err
-			}
-			ss := cipher.StreamConn(c)
-			if _, err := ss.Write(addr); err != nil {
-				c.Close()
-				return nil, err
-			}
-			return ss, nil
-		},
-		Close: func() {},
-	}, nil
-}
-
-// httvpsPath is one client session (all streams multiplexed on it) through the gateway.
-func httvpsPath(ctx context.Context, name string, cfg client.Config, target string) (Path, error) {
-	s, err := client.Dial(ctx, cfg)
-	if err != nil {
-		return Path{Name: name}, fmt.Errorf("%s: %w", name, err)
-	}
-	frames := "JSON frames"
-	if s.Binary() {
-		frames = "binary frames"
-	}
-	l := s.Limits()
-	note := fmt.Sprintf("client API → gateway (%s, flow_control %v, stream window %d KiB, max frame %d KiB) → ss-server → target",
-		frames, s.FlowControl(), l.InitialWindow>>10, l.MaxFrameSize>>10)
+// socksPath opens every connection through the SOCKS5 proxy at socks.
+func socksPath(name, note, socks, target string, procs []proc, tunnel []string, stop func()) Path {
 	return Path{
 		Name: name, Note: note,
-		Open:  func(ctx context.Context) (net.Conn, error) { return s.OpenStream(ctx, target) },
-		Close: func() { _ = s.Close() },
-	}, nil
+		Open:  func(ctx context.Context) (net.Conn, error) { return socksDial(ctx, socks, target) },
+		Close: stop, Procs: procs, Tunnel: tunnel,
+	}
 }
 
-// chiselPath dials the chisel client's local port: chisel client → TLS WebSocket (SSH inside)
-// → chisel server → ss-tunnel → ss-server → target.
-func chiselPath(local string, stop func(), procs ...proc) Path {
-	return Path{
-		Name: "chisel", Note: "chisel client → chisel server (TLS WebSocket, SSH inside) → ss-tunnel → ss-server → target",
-		Open:  func(ctx context.Context) (net.Conn, error) { return tcpDial(ctx, local) },
-		Close: stop, Procs: procs,
+// processes names the child processes of a path for CPU accounting.
+func processes(names []string, ps ...*system.Process) []proc {
+	out := make([]proc, len(ps))
+	for i, p := range ps {
+		out[i] = proc{Name: names[i], PID: p.PID()}
 	}
+	return out
+}
+
+// apiPath is the Go client API inside the benchmark process: one session, a stream per
+// connection, no SOCKS5 (the in-process rows of earlier runs).
+func apiPath(ctx context.Context, cfg client.Config, target string, procs []proc) (Path, error) {
+	s, err := client.Dial(ctx, cfg)
+	if err != nil {
+		return Path{Name: nameAPI}, fmt.Errorf("%s: %w", nameAPI, err)
+	}
+	l := s.Limits()
+	note := fmt.Sprintf("client API in the benchmark process → gateway (binary %v, flow_control %v, stream window %d KiB) → ss-server → target",
+		s.Binary(), s.FlowControl(), l.InitialWindow>>10)
+	return Path{
+		Name: nameAPI, Note: note,
+		Open:  func(ctx context.Context) (net.Conn, error) { return s.OpenStream(ctx, target) },
+		Close: func() { _ = s.Close() }, Procs: procs, Tunnel: []string{nameGateway},
+	}, nil
 }
