@@ -98,25 +98,30 @@ func TestThroughTheRealGateway(t *testing.T) {
 	}
 
 	t.Run("socks refusals carry the gateway's codes", func(t *testing.T) {
-		cfg := e.config(e.device, false)
-		cfg.ConnectWait = 10 * time.Second
-		_, socksAddr, _ := runTunnel(t, cfg, e.log)
+		spec := e.config(e.device, false)
+		spec.ConnectWait = 10 * time.Second
+		_, specSOCKS, _ := runTunnel(t, spec, e.log)
+		_, confirmSOCKS, _ := runTunnel(t, e.config(e.device, true), e.log)
 		closed := testkit.FreePort(t)
 		tests := []struct {
 			name   string
+			socks  string
 			host   string
 			port   int
 			want   socksReply
 			reason string
 		}{
-			{name: "private range", host: "10.1.2.3", port: 80, want: replyNotAllowed, reason: "TARGET_FORBIDDEN"},
-			{name: "unresolvable name", host: "no-such-host.invalid", port: 80, want: replyHostUnreachable, reason: "UPSTREAM_UNREACHABLE (cannot resolve)"},
-			{name: "closed port", host: "127.0.0.1", port: closed, want: replyHostUnreachable, reason: "UPSTREAM_UNREACHABLE"},
-			{name: "ipv6 loopback outside the allow list", host: "::1", port: webPort, want: replyNotAllowed, reason: "TARGET_FORBIDDEN"},
+			{"private range", confirmSOCKS, "10.1.2.3", 80, replyNotAllowed, "TARGET_FORBIDDEN"},
+			{"unresolvable name", confirmSOCKS, "no-such-host.invalid", 80, replyHostUnreachable, "UPSTREAM_UNREACHABLE (cannot resolve)"},
+			{"ipv6 loopback outside the allow list", confirmSOCKS, "::1", webPort, replyNotAllowed, "TARGET_FORBIDDEN"},
+			{"closed port, confirmed once the node took it", confirmSOCKS, "127.0.0.1", closed, replySucceeded, "the node, not the target, confirms"},
+			{"spec-only: private range", specSOCKS, "10.1.2.3", 80, replyNotAllowed, "TARGET_FORBIDDEN"},
+			{"spec-only: unresolvable name", specSOCKS, "no-such-host.invalid", 80, replyHostUnreachable, "UPSTREAM_UNREACHABLE (cannot resolve)"},
+			{"spec-only: closed port within the connect wait", specSOCKS, "127.0.0.1", closed, replyHostUnreachable, "UPSTREAM_UNREACHABLE"},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				if got := socksConnect(t, socksAddr, tt.host, tt.port); got != tt.want {
+				if got := socksConnect(t, tt.socks, tt.host, tt.port); got != tt.want {
 					t.Fatalf("reply %s, want %s (%s)", got, tt.want, tt.reason)
 				}
 			})
@@ -508,6 +513,7 @@ func buildClient(t *testing.T) string {
 type socksReply byte
 
 const (
+	replySucceeded       socksReply = 0
 	replyGeneralFailure  socksReply = 1
 	replyNotAllowed      socksReply = 2
 	replyHostUnreachable socksReply = 4
