@@ -130,7 +130,7 @@ const (
 func Run(ctx context.Context, o Options) (*Report, error) {
 	s := settingsFor(o.Quick)
 	r := &Report{Settings: s, Quick: o.Quick, Started: time.Now(), Command: o.Command, Machine: machine(),
-		ClientArgs: strings.Join(clientModeArgs(false), " ")}
+		ClientArgs: strings.Join(append([]string{"httvps-client"}, clientModeArgs(false)...), " ")}
 	in, err := startInfra(ctx, o.Log, o.Progress)
 	if err != nil {
 		return nil, fmt.Errorf("start the back end: %w", err)
@@ -272,7 +272,7 @@ func (r *Report) measurePath(ctx context.Context, o Options, p Path) PathResult 
 	return res
 }
 
-// clientConfig is the in-process API client with the fast settings.
+// clientConfig is the in-process API client with its defaults.
 func (in *infra) clientConfig(gw *gatewayChild) client.Config {
 	cfg := client.DefaultConfig()
 	cfg.Gateway = gw.URL
@@ -280,8 +280,6 @@ func (in *infra) clientConfig(gw *gatewayChild) client.Config {
 	cfg.DeviceID = in.device.DeviceUUID
 	cfg.Token = in.device.Token
 	cfg.Region = region
-	cfg.Binary = true
-	cfg.FlowControl = true
 	return cfg
 }
 

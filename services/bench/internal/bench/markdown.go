@@ -23,7 +23,7 @@ func (r *Report) Markdown() string {
 	}
 	w("- Settings: %s; each throughput figure counts bytes over %s after %s of warm-up; first byte from at most %d new connections in %s\n",
 		mode, r.Window, r.Warmup, r.TTFBSamples, r.TTFBBudget)
-	w("- \"Client defaults\" runs `httvps-client %s`\n\n", r.ClientArgs)
+	w("- \"Client defaults\" runs `%s` (its defaults: binary frames, flow control, stream confirmation)\n\n", r.ClientArgs)
 	r.pathsMarkdown(w)
 	r.idleMarkdown(w)
 	r.controlMarkdown(w)
@@ -84,7 +84,7 @@ func (r *Report) pathsMarkdown(w func(string, ...any)) {
 
 func (r *Report) idleMarkdown(w func(string, ...any)) {
 	w("\n## Gateway memory per idle session\n\n")
-	w("A gateway in its own process; sessions finish hello (binary + flow_control) and stay idle. ")
+	w("A gateway in its own process; sessions finish hello with the client's defaults and stay idle. ")
 	w("Per session = (gateway memory with the sessions − memory before) / sessions, after a forced garbage collection. ")
 	w("RSS can be lower than the heap: buffers that are allocated but never written are not resident.\n\n")
 	if r.IdleErr != nil {

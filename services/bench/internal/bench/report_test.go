@@ -34,7 +34,7 @@ func sampleReport() *Report {
 		return Latency{N: 5, Median: time.Duration(f * float64(time.Millisecond)), P99: 2 * time.Duration(f*float64(time.Millisecond))}
 	}
 	return &Report{
-		Settings: settingsFor(true), Started: time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC), Command: "httvps-bench -quick", ClientArgs: "--binary",
+		Settings: settingsFor(true), Started: time.Date(2026, 1, 2, 3, 4, 0, 0, time.UTC), Command: "httvps-bench -quick", ClientArgs: "httvps-client",
 		Machine: Machine{CPUs: 2, CPUModel: "test", MemGiB: 4, Go: "go1.26"},
 		Paths: []PathResult{
 			{Name: nameDirect, Throughput: tp(1000, 1000, 1000), TTFB: ms(0.1)},
@@ -89,7 +89,7 @@ func TestGoals(t *testing.T) {
 		"| 0.50× |",
 		"| usage reports | not measured: not selected with -only |",
 		"### What limits the goals not met",
-		"- \"Client defaults\" runs `httvps-client --binary`",
+		"- \"Client defaults\" runs `httvps-client` (its defaults",
 	} {
 		if !strings.Contains(md, s) {
 			t.Errorf("Markdown lacks %q", s)

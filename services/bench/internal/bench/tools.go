@@ -15,9 +15,9 @@ import (
 // JSON frames without features.
 func clientModeArgs(jsonOnly bool) []string {
 	if jsonOnly {
-		return nil
+		return []string{"--json"}
 	}
-	return []string{"--binary"}
+	return nil
 }
 
 // buildClient builds cmd/httvps-client into dir.
