@@ -206,8 +206,8 @@ func (r *Report) measurePaths(ctx context.Context, o Options, in *infra) error {
 		if err != nil {
 			return Path{Name: name}, err
 		}
-		args := strings.Join(clientModeArgs(jsonOnly), " ")
-		note := fmt.Sprintf("SOCKS5 client → httvps-client %s (SOCKS5 front end) → TLS WebSocket → gateway process → ss-server → target", args)
+		command := strings.Join(append([]string{"httvps-client"}, clientModeArgs(jsonOnly)...), " ")
+		note := fmt.Sprintf("SOCKS5 client → `%s` (SOCKS5 front end) → TLS WebSocket → gateway process → ss-server → target", command)
 		return socksPath(name, note, c.Addr, target, []proc{self, {Name: nameClient, PID: c.PID()}, gwp, ss},
 			[]string{nameClient, nameGateway}, c.Stop), nil
 	}

@@ -29,7 +29,7 @@ func goals(r *Report) []Goal {
 		rs := float64(def.TTFB.Median) / float64(ss.TTFB.Median)
 		g.Known, g.Met = true, rc <= 1 && rs <= 1.5
 		g.Measured = fmt.Sprintf("%.2f× chisel, %.2f× ss (%s vs %s and %s)", rc, rs, round(def.TTFB.Median), round(ch.TTFB.Median), round(ss.TTFB.Median))
-		g.Limits = "the SOCKS5 front end answers a CONNECT only after its connect wait (or the stream's confirmation), and the client speaks only after that answer"
+		g.Limits = "a new connection costs the SOCKS5 handshake, a stream_open to the gateway, the gateway's Shadowsocks dial of the node and its stream_ok before the SOCKS reply; the client speaks only after the reply"
 	}
 	out = append(out, g)
 
