@@ -44,7 +44,11 @@ type LocalPostgres struct {
 type Config struct {
 	// NATSURLs are the servers every component connects to; copy i of a kind tries URL i mod n
 	// first. Empty: an embedded JetStream server on Embedded.
-	NATSURLs     []string
+	NATSURLs []string
+	// NATSFor, when set and not empty for a unit, are the servers that unit connects to, in
+	// order (e.g. a fault-injecting proxy in front of one gateway). kind is "accounts",
+	// "node-registry", "usage-aggregator", "edge", "gateway" or "system"; copy counts from 0.
+	NATSFor      func(kind string, copy int) []string
 	Embedded     natsx.EmbeddedConfig
 	Streams      natsx.StreamsConfig
 	DatabaseURL  string

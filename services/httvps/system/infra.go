@@ -39,7 +39,7 @@ func (s *System) startNATS(ctx context.Context) error {
 		s.natsServer = srv
 		s.natsURLs = []string{srv.ClientURL()}
 	}
-	nc, err := s.connect(ctx, "httvps system", 0)
+	nc, err := s.connect(ctx, "system", 0)
 	if err != nil {
 		return &InfraError{PartNATS, err}
 	}
@@ -56,10 +56,18 @@ func (s *System) startNATS(ctx context.Context) error {
 	return nil
 }
 
-// connect opens a connection that tries NATS URL copy mod n first, then the others in order.
-func (s *System) connect(ctx context.Context, name string, copy int) (*nats.Conn, error) {
-	n := len(s.natsURLs)
-	urls := append(append([]string{}, s.natsURLs[copy%n:]...), s.natsURLs[:copy%n]...)
+// connect opens a connection for copy of kind: Config.NATSFor's servers when it names any,
+// else NATS URL copy mod n first, then the others in order.
+func (s *System) connect(ctx context.Context, kind string, copy int) (*nats.Conn, error) {
+	var urls []string
+	if s.cfg.NATSFor != nil {
+		urls = s.cfg.NATSFor(kind, copy)
+	}
+	if len(urls) == 0 {
+		n := len(s.natsURLs)
+		urls = append(append([]string{}, s.natsURLs[copy%n:]...), s.natsURLs[:copy%n]...)
+	}
+	name := fmt.Sprintf("httvps %s-%d", kind, copy+1)
 	return natsx.Connect(ctx, natsx.ConnectConfig{URL: strings.Join(urls, ","), Name: name, InOrder: true, ReconnectWait: 100 * time.Millisecond}, s.log)
 }
 

@@ -77,7 +77,7 @@ func startUnit[S Runner](ctx context.Context, s *System, kind string, list *[]*U
 	}
 	s.mu.Unlock()
 	name := kind + "-" + strconv.Itoa(copy+1)
-	nc, err := s.connect(ctx, "httvps "+name, copy)
+	nc, err := s.connect(ctx, kind, copy)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}

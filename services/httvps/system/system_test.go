@@ -3,6 +3,7 @@ package system_test
 import (
 	"context"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -31,7 +32,14 @@ func TestCopiesGatewaysAndGivenNATS(t *testing.T) {
 			cfg.DatabaseURL = testkit.Postgres(t)
 			cfg.Copies = tt.copies
 			if tt.external {
-				cfg.NATSURLs = []string{testkit.NATS(t).URL}
+				url := testkit.NATS(t).URL
+				cfg.NATSURLs = []string{url, strings.Replace(url, "127.0.0.1", "localhost", 1)}
+				cfg.NATSFor = func(kind string, copy int) []string {
+					if kind == "edge" && copy == 1 {
+						return []string{url}
+					}
+					return nil
+				}
 			}
 			cfg.Gateways = nil
 			for i := range tt.gateways {
@@ -62,6 +70,13 @@ func TestCopiesGatewaysAndGivenNATS(t *testing.T) {
 			}
 			if len(addrs) != tt.gateways {
 				t.Fatalf("gateways listen on %v", addrs)
+			}
+			if tt.external {
+				gws, edges := sys.Gateways(), sys.Edges()
+				got := []string{gws[0].NC.ConnectedUrl(), gws[1].NC.ConnectedUrl(), edges[1].NC.ConnectedUrl()}
+				if !strings.Contains(got[0], "127.0.0.1") || !strings.Contains(got[1], "localhost") || !strings.Contains(got[2], "127.0.0.1") {
+					t.Fatalf("gateway 1, gateway 2 and edge 2 connected to %v, want the first URL, the second, and NATSFor's", got)
+				}
 			}
 			var nodes []struct{ ID int64 }
 			if err := sys.Admin().Call(t.Context(), schemas.ResourceOutlineNodes, schemas.VerbList, schemas.AdminRequest{}, &nodes); err != nil || len(nodes) != 1 {
