@@ -1,4 +1,4 @@
-package client_test
+package e2e_test
 
 import (
 	"context"
@@ -11,23 +11,17 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/httvps/httvps/migrations"
 	"github.com/httvps/httvps/services/client"
-	"github.com/httvps/httvps/services/client/internal/stack"
 	"github.com/httvps/httvps/services/gateway"
-	"github.com/httvps/httvps/shared/db"
+	"github.com/httvps/httvps/services/httvps/system"
 	"github.com/httvps/httvps/shared/testkit"
-	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog"
 )
-
-func TestMain(m *testing.M) { os.Exit(testkit.Main(m)) }
 
 const (
 	region = "cl-1"
@@ -37,15 +31,15 @@ const (
 
 var userSeq atomic.Int64
 
-// env is the real back end: embedded JetStream, PostgreSQL, accounts, node-registry, an
-// ss-server process as the Outline node and the gateway.
+// env is the real back end built by the system builder: embedded JetStream, PostgreSQL,
+// accounts, node-registry, usage-aggregator, an ss-server process and an in-process Outline
+// node, and the gateway.
 type env struct {
 	t       *testing.T
-	nats    *testkit.NATSServer
-	nc      *nats.Conn
-	admin   stack.Admin
-	device  stack.Device
-	gw      *stack.Gateway
+	sys     *system.System
+	admin   system.Admin
+	device  system.Device
+	gw      *system.Unit[*gateway.Service]
 	gwCfg   gateway.Config
 	log     zerolog.Logger
 	certPEM string
@@ -54,53 +48,52 @@ type env struct {
 func newEnv(t *testing.T, tune func(*gateway.Config)) *env {
 	t.Helper()
 	ctx := context.Background()
-	e := &env{t: t, nats: testkit.NATS(t), log: testkit.Logger(t)}
-	e.nc = e.nats.Conn(t)
-	bdb, err := db.Open(ctx, testkit.Postgres(t), db.DefaultPool())
-	if err != nil {
-		t.Fatalf("open database: %v", err)
-	}
-	t.Cleanup(func() { _ = bdb.Close() })
-	if err := migrations.Up(ctx, bdb); err != nil {
-		t.Fatalf("migrate: %v", err)
-	}
-	svcs, err := stack.ControlPlane{NC: e.nc, DB: bdb, Log: e.log}.Start(ctx)
-	if err != nil {
-		t.Fatalf("control plane: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := svcs.Stop(); err != nil {
-			t.Errorf("stop control plane: %v", err)
-		}
-	})
-	ss, node, err := stack.SSServer(ctx)
+	e := &env{t: t, log: testkit.Logger(t)}
+	ss, node, err := system.SSServer(ctx, region)
 	if err != nil {
 		t.Fatalf("ss-server: %v", err)
 	}
 	t.Cleanup(ss.Stop)
-	e.admin = stack.Admin{NC: e.nc}
-	if err := e.admin.Region(ctx, region, node); err != nil {
-		t.Fatal(err)
-	}
-	outline, stopOutline, err := stack.OutlineServer()
+	outline, on, err := system.OutlineNode("127.0.0.1:0", outlineRegion)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(stopOutline)
-	if err := e.admin.Region(ctx, outlineRegion, outline); err != nil {
-		t.Fatal(err)
-	}
-	e.device = e.subscriber(t)
-	e.gwCfg = stack.GatewayConfig(region, "127.0.0.1:"+strconv.Itoa(testkit.FreePort(t)), t.TempDir(), e.nats.URL)
+	t.Cleanup(func() { _ = on.Close() })
+	cfg := system.Loopback(t.TempDir())
+	cfg.DatabaseURL = testkit.Postgres(t)
+	cfg.Outline = []system.Node{node, outline}
+	e.gwCfg = system.LoopbackGateway(t.TempDir(), "gw-client", region)
+	e.gwCfg.Listen = "127.0.0.1:" + strconv.Itoa(testkit.FreePort(t))
 	if tune != nil {
 		tune(&e.gwCfg)
 	}
+	cfg.Gateways = nil
+	e.sys = startSystem(t, cfg)
+	e.admin = e.sys.Admin()
+	e.device = e.subscriber(t)
 	e.startGateway(t)
-	e.certPEM = e.gw.Svc.CertFile()
+	e.certPEM = e.gw.Service.CertFile()
 	return e
 }
 
-func (e *env) subscriber(t *testing.T) stack.Device {
+// startSystem starts cfg and stops it when the test ends.
+func startSystem(t *testing.T, cfg system.Config) *system.System {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	sys, err := system.Start(ctx, cfg, testkit.Logger(t))
+	if err != nil {
+		t.Fatalf("start the system: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := sys.Stop(); err != nil {
+			t.Errorf("stop the system: %v", err)
+		}
+	})
+	return sys
+}
+
+func (e *env) subscriber(t *testing.T) system.Device {
 	t.Helper()
 	d, err := e.admin.Subscriber(context.Background(), fmt.Sprintf("client-%d", userSeq.Add(1)), 3)
 	if err != nil {
@@ -112,17 +105,16 @@ func (e *env) subscriber(t *testing.T) stack.Device {
 // startGateway runs the gateway (again) on e.gwCfg; it stops when the test of e ends.
 func (e *env) startGateway(t *testing.T) {
 	t.Helper()
-	gw, err := stack.StartGateway(e.gwCfg, e.nats.Conn(e.t), e.log)
+	gw, err := e.sys.StartGateway(context.Background(), e.gwCfg)
 	if err != nil {
 		t.Fatalf("gateway: %v", err)
 	}
 	e.gw = gw
-	e.t.Cleanup(func() { _ = gw.Stop() })
 }
 
-func (e *env) config(d stack.Device, binary bool) client.Config {
+func (e *env) config(d system.Device, binary bool) client.Config {
 	cfg := client.DefaultConfig()
-	cfg.Gateway = e.gw.URL()
+	cfg.Gateway = system.WebSocketURL(e.gw.Service)
 	cfg.CAFile = e.certPEM
 	cfg.DeviceID = d.DeviceUUID
 	cfg.Token = d.Token

@@ -1,4 +1,4 @@
-package client_test
+package e2e_test
 
 import (
 	"bytes"
@@ -22,9 +22,8 @@ import (
 
 	"github.com/httvps/httvps/schemas"
 	"github.com/httvps/httvps/services/client"
-	"github.com/httvps/httvps/services/client/internal/socks5"
-	"github.com/httvps/httvps/services/client/internal/stack"
 	"github.com/httvps/httvps/services/gateway"
+	"github.com/httvps/httvps/services/httvps/system"
 	"github.com/httvps/httvps/shared/testkit"
 )
 
@@ -109,16 +108,16 @@ func TestThroughTheRealGateway(t *testing.T) {
 			socks  string
 			host   string
 			port   int
-			want   socks5.Reply
+			want   socksReply
 			reason string
 		}{
-			{"private range", confirmSOCKS, "10.1.2.3", 80, socks5.NotAllowed, "TARGET_FORBIDDEN"},
-			{"unresolvable name", confirmSOCKS, "no-such-host.invalid", 80, socks5.HostUnreachable, "UPSTREAM_UNREACHABLE (cannot resolve)"},
-			{"ipv6 loopback outside the allow list", confirmSOCKS, "::1", webPort, socks5.NotAllowed, "TARGET_FORBIDDEN"},
-			{"closed port, confirmed once the node took it", confirmSOCKS, "127.0.0.1", closed, socks5.Succeeded, "the node, not the target, confirms"},
-			{"spec-only: private range", specSOCKS, "10.1.2.3", 80, socks5.NotAllowed, "TARGET_FORBIDDEN"},
-			{"spec-only: unresolvable name", specSOCKS, "no-such-host.invalid", 80, socks5.HostUnreachable, "UPSTREAM_UNREACHABLE (cannot resolve)"},
-			{"spec-only: closed port within the connect wait", specSOCKS, "127.0.0.1", closed, socks5.HostUnreachable, "UPSTREAM_UNREACHABLE"},
+			{"private range", confirmSOCKS, "10.1.2.3", 80, replyNotAllowed, "TARGET_FORBIDDEN"},
+			{"unresolvable name", confirmSOCKS, "no-such-host.invalid", 80, replyHostUnreachable, "UPSTREAM_UNREACHABLE (cannot resolve)"},
+			{"ipv6 loopback outside the allow list", confirmSOCKS, "::1", webPort, replyNotAllowed, "TARGET_FORBIDDEN"},
+			{"closed port, confirmed once the node took it", confirmSOCKS, "127.0.0.1", closed, replySucceeded, "the node, not the target, confirms"},
+			{"spec-only: private range", specSOCKS, "10.1.2.3", 80, replyNotAllowed, "TARGET_FORBIDDEN"},
+			{"spec-only: unresolvable name", specSOCKS, "no-such-host.invalid", 80, replyHostUnreachable, "UPSTREAM_UNREACHABLE (cannot resolve)"},
+			{"spec-only: closed port within the connect wait", specSOCKS, "127.0.0.1", closed, replyHostUnreachable, "UPSTREAM_UNREACHABLE"},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
@@ -163,7 +162,7 @@ func TestThroughTheRealGateway(t *testing.T) {
 	t.Run("stream limit is LIMIT_REACHED", func(t *testing.T) {
 		gw := e.extraGateway(t, func(c *gateway.Config) { c.MaxStreams = 1 })
 		cfg := e.config(e.device, true)
-		cfg.Gateway = gw.URL()
+		cfg.Gateway = system.WebSocketURL(gw.Service)
 		s := e.dial(t, cfg)
 		target := holdTarget(t)
 		first, err := s.OpenStream(context.Background(), target)
@@ -180,7 +179,7 @@ func TestThroughTheRealGateway(t *testing.T) {
 		if !ok || ge.Code != schemas.CodeLimitReached || ge.Limit != schemas.LimitStreams {
 			t.Fatalf("second stream: %v, want LIMIT_REACHED (streams)", err)
 		}
-		if client.ReplyFor(err) != socks5.GeneralFailure {
+		if socksReply(client.ReplyFor(err)) != replyGeneralFailure {
 			t.Fatalf("SOCKS reply %s, want general failure", client.ReplyFor(err))
 		}
 		if s.Err() != nil {
@@ -261,8 +260,8 @@ func TestThroughTheRealGateway(t *testing.T) {
 
 	t.Run("httvps-client command", func(t *testing.T) {
 		bin := buildClient(t)
-		args := func(d stack.Device, socks string) []string {
-			return []string{"--gateway", e.gw.URL(), "--ca", e.certPEM, "--device-id", d.DeviceUUID, "--region", region, "--socks", socks, "--binary"}
+		args := func(d system.Device, socks string) []string {
+			return []string{"--gateway", system.WebSocketURL(e.gw.Service), "--ca", e.certPEM, "--device-id", d.DeviceUUID, "--region", region, "--socks", socks, "--binary"}
 		}
 		d := e.subscriber(t)
 		socks := "127.0.0.1:" + strconv.Itoa(testkit.FreePort(t))
@@ -280,7 +279,7 @@ func TestThroughTheRealGateway(t *testing.T) {
 			if err == nil {
 				c.Close()
 			}
-			sessions, _ := e.gw.Svc.Counts()
+			sessions, _ := e.gw.Service.Counts()
 			return err == nil && sessions > 0
 		})
 		checkDownload(t, socksHTTPClient(t, socks), fmt.Sprintf("http://localhost:%d/blob?seed=8&size=%d", webPort, 1<<20), blob(8, 1<<20))
@@ -298,7 +297,7 @@ func TestThroughTheRealGateway(t *testing.T) {
 		}
 		t.Logf("command output:\n%s", stderr.String())
 		testkit.Eventually(t, 10*time.Second, "the gateway ends the command's session", func() bool {
-			sessions, _ := e.gw.Svc.Counts()
+			sessions, _ := e.gw.Service.Counts()
 			return sessions == 0
 		})
 
@@ -320,7 +319,7 @@ func TestThroughTheRealGateway(t *testing.T) {
 			t.Fatal(err)
 		}
 		testkit.Eventually(t, 10*time.Second, "the gateway counts the stream", func() bool {
-			_, streams := e.gw.Svc.Counts()
+			_, streams := e.gw.Service.Counts()
 			return streams == 1
 		})
 		if err := s.Close(); err != nil {
@@ -330,20 +329,20 @@ func TestThroughTheRealGateway(t *testing.T) {
 			t.Fatalf("read after Close: %v", err)
 		}
 		testkit.Eventually(t, 10*time.Second, "the gateway drops the session", func() bool {
-			sessions, streams := e.gw.Svc.Counts()
+			sessions, streams := e.gw.Service.Counts()
 			return sessions == 0 && streams == 0
 		})
 	})
 }
 
-func (e *env) extraGateway(t *testing.T, tune func(*gateway.Config)) *stack.Gateway {
+func (e *env) extraGateway(t *testing.T, tune func(*gateway.Config)) *system.Unit[*gateway.Service] {
 	t.Helper()
 	cfg := e.gwCfg
 	cfg.GatewayID += "-extra"
 	cfg.Listen = "127.0.0.1:0"
 	cfg.TLSDir = filepath.Dir(e.certPEM)
 	tune(&cfg)
-	gw, err := stack.StartGateway(cfg, e.nats.Conn(t), e.log)
+	gw, err := e.sys.StartGateway(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("extra gateway: %v", err)
 	}
@@ -384,7 +383,7 @@ func checkDownload(t *testing.T, hc *http.Client, url string, want []byte) {
 }
 
 // socksConnect sends a CONNECT for host:port and returns the reply code.
-func socksConnect(t *testing.T, socksAddr, host string, port int) socks5.Reply {
+func socksConnect(t *testing.T, socksAddr, host string, port int) socksReply {
 	t.Helper()
 	c, err := net.Dial("tcp", socksAddr)
 	if err != nil {
@@ -394,11 +393,11 @@ func socksConnect(t *testing.T, socksAddr, host string, port int) socks5.Reply {
 	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
 	req := []byte{5, 1, 0, 5, 1, 0}
 	if ip := net.ParseIP(host); ip != nil && ip.To4() != nil {
-		req = append(append(req, socks5.AtypIPv4), ip.To4()...)
+		req = append(append(req, atypIPv4), ip.To4()...)
 	} else if ip != nil {
-		req = append(append(req, socks5.AtypIPv6), ip.To16()...)
+		req = append(append(req, atypIPv6), ip.To16()...)
 	} else {
-		req = append(append(req, socks5.AtypDomain, byte(len(host))), host...)
+		req = append(append(req, atypDomain, byte(len(host))), host...)
 	}
 	req = append(req, byte(port>>8), byte(port))
 	if _, err := c.Write(req); err != nil {
@@ -408,7 +407,7 @@ func socksConnect(t *testing.T, socksAddr, host string, port int) socks5.Reply {
 	if _, err := io.ReadFull(c, reply); err != nil {
 		t.Fatalf("read reply: %v", err)
 	}
-	return socks5.Reply(reply[3])
+	return socksReply(reply[3])
 }
 
 // tcpTarget serves each connection on 127.0.0.1 with handle.
@@ -535,8 +534,24 @@ func buildClient(t *testing.T) string {
 		goBin = filepath.Join(runtime.GOROOT(), "bin", "go")
 	}
 	bin := filepath.Join(t.TempDir(), "httvps-client")
-	if out, err := exec.Command(goBin, "build", "-o", bin, "./cmd/httvps-client").CombinedOutput(); err != nil {
+	if out, err := exec.Command(goBin, "build", "-o", bin, "github.com/httvps/httvps/services/client/cmd/httvps-client").CombinedOutput(); err != nil {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
 }
+
+// socksReply is a SOCKS5 reply code (RFC 1928).
+type socksReply byte
+
+const (
+	replySucceeded       socksReply = 0
+	replyGeneralFailure  socksReply = 1
+	replyNotAllowed      socksReply = 2
+	replyHostUnreachable socksReply = 4
+
+	atypIPv4   = 1
+	atypDomain = 3
+	atypIPv6   = 4
+)
+
+func (r socksReply) String() string { return fmt.Sprintf("SOCKS5 reply %d", byte(r)) }

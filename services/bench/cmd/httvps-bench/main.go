@@ -1,6 +1,6 @@
 // Command httvps-bench measures HTTVPS against direct TCP, one Shadowsocks hop and chisel on
 // this machine, plus gateway memory and control-plane rates, and writes docs/benchmarks.md.
-// Run it from the repository: make bench (or go run ./services/client/cmd/httvps-bench -quick).
+// Run it from the repository: make bench (or go run ./services/bench/cmd/httvps-bench -quick).
 package main
 
 import (
@@ -15,7 +15,7 @@ import (
 	"strings"
 	"syscall"
 
-	"github.com/httvps/httvps/services/client/internal/bench"
+	"github.com/httvps/httvps/services/bench/internal/bench"
 	"github.com/rs/zerolog"
 )
 

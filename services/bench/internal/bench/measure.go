@@ -22,6 +22,23 @@ type Throughput struct {
 	Fairness float64
 	// CPU is the share of one core each process of the path used in the window.
 	CPU []CPUShare
+	// Bytes moved in Seconds of window.
+	Bytes   int64
+	Seconds float64
+}
+
+// CPUPerGB is the core-seconds the named processes spent per 10^9 bytes moved.
+func (t Throughput) CPUPerGB(names []string) float64 {
+	if t.Bytes == 0 {
+		return 0
+	}
+	var pct float64
+	for _, s := range t.CPU {
+		if slices.Contains(names, s.Name) {
+			pct += s.Percent
+		}
+	}
+	return pct / 100 * t.Seconds / (float64(t.Bytes) / 1e9)
 }
 
 // measureThroughput opens k streams that each download without end, lets them run for warmup,
@@ -92,7 +109,7 @@ func measureThroughput(ctx context.Context, p Path, k int, warmup, window time.D
 			lo = d
 		}
 	}
-	t := Throughput{Streams: k, MBps: float64(total) / elapsed.Seconds() / 1e6, CPU: shares}
+	t := Throughput{Streams: k, MBps: float64(total) / elapsed.Seconds() / 1e6, CPU: shares, Bytes: total, Seconds: elapsed.Seconds()}
 	if hi > 0 {
 		t.Fairness = float64(lo) / float64(hi)
 	}

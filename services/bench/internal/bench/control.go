@@ -11,10 +11,12 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/httvps/httvps/schemas"
-	"github.com/httvps/httvps/services/client/internal/stack"
+	"github.com/httvps/httvps/shared/natsx"
 	"github.com/httvps/httvps/shared/rpc"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/nats-io/nats.go/micro"
+	"github.com/rs/zerolog"
 )
 
 const (
@@ -31,10 +33,68 @@ type Validate struct {
 	CPU      []CPUShare
 }
 
-// measureValidate sends at most count validate-device requests for d from validateParallel
-// callers, for at most budget.
-func measureValidate(ctx context.Context, nc *nats.Conn, d stack.Device, region string, count int, budget time.Duration, procs []proc) (Validate, error) {
+// measureValidateAndEcho measures validate-device against the accounts service, then the same
+// callers against a bare NATS micro echo service answering a reply of the same size.
+func measureValidateAndEcho(ctx context.Context, in *infra, s Settings) (Validate, Validate, error) {
+	d := in.device
 	req := schemas.ValidateDeviceRequest{DeviceID: d.DeviceUUID, AccessToken: d.Token, Region: region, ClientVersion: "bench", Platform: "linux"}
+	nc := in.sys.NATS()
+	var sample []byte
+	v, err := measureCalls(ctx, s.ValidateCount, s.ValidateBudget, in.controlProcs(), func() error {
+		rep, err := rpc.Call[schemas.ValidateDeviceReply](ctx, nc, schemas.SubjectValidateDevice, req, validateTimeout)
+		if err == nil && !rep.OK {
+			err = fmt.Errorf("refused: %v", rep.Error)
+		}
+		if err == nil && sample == nil {
+			sample, _ = json.Marshal(rep)
+		}
+		return err
+	})
+	if err != nil {
+		return Validate{}, Validate{}, fmt.Errorf("validate-device: %w", err)
+	}
+	stop, err := startEcho(ctx, in.sys.NATSURL(), sample)
+	if err != nil {
+		return v, Validate{}, err
+	}
+	defer stop()
+	payload, _ := json.Marshal(req)
+	e, err := measureCalls(ctx, s.ValidateCount, s.ValidateBudget, in.controlProcs(), func() error {
+		_, err := nc.RequestWithContext(ctx, echoSubject, payload)
+		return err
+	})
+	if err != nil {
+		return v, Validate{}, fmt.Errorf("micro echo: %w", err)
+	}
+	return v, e, nil
+}
+
+// echoSubject is the benchmark's own reference service, not part of HTTVPS.
+const echoSubject = "_bench.echo"
+
+// startEcho runs a NATS micro service on its own connection that answers every request with reply.
+func startEcho(ctx context.Context, url string, reply []byte) (func(), error) {
+	nc, err := natsx.Connect(ctx, natsx.ConnectConfig{URL: url, Name: "httvps-bench echo"}, zerolog.Nop())
+	if err != nil {
+		return nil, err
+	}
+	svc, err := micro.AddService(nc, micro.Config{Name: "bench-echo", Version: "0.0.1"})
+	if err == nil {
+		err = svc.AddEndpoint("echo", micro.HandlerFunc(func(r micro.Request) { _ = r.Respond(reply) }), micro.WithEndpointSubject(echoSubject))
+	}
+	if err == nil {
+		err = nc.Flush()
+	}
+	if err != nil {
+		nc.Close()
+		return nil, fmt.Errorf("micro echo: %w", err)
+	}
+	return func() { _ = svc.Stop(); nc.Close() }, nil
+}
+
+// measureCalls runs call from validateParallel callers, at most count times in all and for at
+// most budget; the first error stops it.
+func measureCalls(ctx context.Context, count int, budget time.Duration, procs []proc, call func() error) (Validate, error) {
 	deadline := time.Now().Add(budget)
 	var next atomic.Int64
 	var firstErr atomic.Pointer[error]
@@ -44,15 +104,10 @@ func measureValidate(ctx context.Context, nc *nats.Conn, d stack.Device, region 
 	start := time.Now()
 	for w := range validateParallel {
 		wg.Go(func() {
-			for next.Add(1) <= int64(count) && time.Now().Before(deadline) && ctx.Err() == nil {
+			for next.Add(1) <= int64(count) && time.Now().Before(deadline) && ctx.Err() == nil && firstErr.Load() == nil {
 				t0 := time.Now()
-				rep, err := rpc.Call[schemas.ValidateDeviceReply](ctx, nc, schemas.SubjectValidateDevice, req, validateTimeout)
-				if err == nil && !rep.OK {
-					err = fmt.Errorf("refused: %v", rep.Error)
-				}
-				if err != nil {
-					e := fmt.Errorf("validate-device: %w", err)
-					firstErr.CompareAndSwap(nil, &e)
+				if err := call(); err != nil {
+					firstErr.CompareAndSwap(nil, &err)
 					return
 				}
 				lat[w] = append(lat[w], time.Since(t0))
@@ -79,24 +134,31 @@ type Usage struct {
 	CPU     []CPUShare
 }
 
-// publishUsage puts n cumulative usage reports of sessions (round robin over users) into the
-// USAGE stream and waits until JetStream has stored them all.
-func publishUsage(ctx context.Context, js jetstream.JetStream, users []int64, devices []string, region string, n, sessions int) error {
+// makeReports are n cumulative usage reports of sessions, round robin over users.
+func makeReports(users []int64, devices []string, n, sessions int) []schemas.UsageReport {
 	ids := make([]string, sessions)
 	seq := make([]uint64, sessions)
 	for i := range ids {
 		ids[i] = uuid.NewString()
 	}
 	now := time.Now().UTC()
+	out := make([]schemas.UsageReport, n)
 	for i := range n {
 		s := i % sessions
 		seq[s]++
 		u := s % len(users)
-		r := schemas.UsageReport{
+		out[i] = schemas.UsageReport{
 			SessionID: ids[s], Seq: seq[s], GatewayID: benchGatewayID, Region: region, UserID: users[u], DeviceID: devices[u],
 			BytesUp: int64(seq[s]) * 1000, BytesDown: int64(seq[s]) * 9000, DeltaUp: 1000, DeltaDown: 9000,
 			StartedAt: now, ReportedAt: now,
 		}
+	}
+	return out
+}
+
+// publishUsage puts the reports into the USAGE stream and waits until JetStream stored them all.
+func publishUsage(ctx context.Context, js jetstream.JetStream, reports []schemas.UsageReport) error {
+	for _, r := range reports {
 		data, err := json.Marshal(r)
 		if err != nil {
 			return err

@@ -17,14 +17,16 @@ import (
 	"time"
 
 	"github.com/httvps/httvps/services/gateway"
+	"github.com/httvps/httvps/services/httvps/system"
+	"github.com/httvps/httvps/shared/app"
 	"github.com/httvps/httvps/shared/config"
+	"github.com/httvps/httvps/shared/db"
 	"github.com/httvps/httvps/shared/logging"
 	"github.com/httvps/httvps/shared/natsx"
-	"github.com/prometheus/client_golang/prometheus"
 )
 
-// RoleGateway is the -role value that makes the benchmark binary run the gateway, as
-// cmd/httvps-gateway does, plus a control endpoint reporting its memory.
+// RoleGateway is the -role value that makes the benchmark binary run a gateway in its own
+// process, plus a control endpoint reporting its memory.
 const RoleGateway = "gateway"
 
 const readyPrefix = "HTTVPS-BENCH-GATEWAY"
@@ -44,18 +46,20 @@ type Mem struct {
 // envProfileRate sets runtime.MemProfileRate in the gateway child.
 const envProfileRate = "HTTVPS_BENCH_MEMPROFILE_RATE"
 
-// RunGatewayChild serves the gateway configured by the HTTVPS_* environment until stdin closes
-// or a signal arrives, printing its addresses on stdout.
+// RunGatewayChild serves the gateway configured by the HTTVPS_* environment, built by the
+// system builder on the parent's NATS and PostgreSQL, until stdin closes, printing its
+// addresses on stdout.
 func RunGatewayChild() error {
 	if rate, err := strconv.Atoi(os.Getenv(envProfileRate)); err == nil && rate > 0 {
 		runtime.MemProfileRate = rate
 	}
 	env := config.FromOS()
-	cfg := gateway.LoadConfig(env)
+	gw := gateway.LoadConfig(env)
+	dsn := env.Required(app.EnvDatabaseURL)
 	if err := env.Err(); err != nil {
 		return err
 	}
-	log, err := logging.New(cfg.LogLevel, os.Stderr)
+	log, err := logging.New(gw.LogLevel, os.Stderr)
 	if err != nil {
 		return err
 	}
@@ -65,17 +69,15 @@ func RunGatewayChild() error {
 		_, _ = bufio.NewReader(os.Stdin).ReadString('\n')
 		cancel()
 	}()
-	nc, err := natsx.Connect(ctx, natsx.ConnectConfig{URL: cfg.NATSURL, Name: "httvps-bench-gateway"}, log)
+	cfg := system.Config{NATSURLs: strings.Split(gw.NATSURL, ","), Streams: natsx.DefaultStreams(), DatabaseURL: dsn, Pool: db.DefaultPool(), Gateways: []gateway.Config{gw}}
+	sys, err := system.Start(ctx, cfg, log)
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	svc, err := gateway.New(cfg, gateway.Deps{NC: nc, Log: log, Registerer: prometheus.NewRegistry()})
-	if err != nil {
-		return err
-	}
+	svc := sys.Gateways()[0].Service
 	ctl, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		_ = sys.Stop()
 		return err
 	}
 	mux := http.NewServeMux()
@@ -91,7 +93,7 @@ func RunGatewayChild() error {
 	})
 	go func() { _ = http.Serve(ctl, mux) }()
 	fmt.Printf("%s %s %s %s\n", readyPrefix, svc.Addr(), ctl.Addr(), svc.CertFile())
-	return svc.Run(ctx)
+	return sys.Run(ctx)
 }
 
 // heapSites sums the in-use heap by the first two frames outside the runtime.
@@ -200,6 +202,11 @@ func startGatewayChild(ctx context.Context, env []string) (*gatewayChild, error)
 		_ = cmd.Process.Kill()
 		return nil, ctx.Err()
 	}
+}
+
+// KeyFile is the private key next to the gateway's self-signed certificate.
+func (g *gatewayChild) KeyFile() string {
+	return strings.TrimSuffix(g.CertFile, "cert.pem") + "key.pem"
 }
 
 func (g *gatewayChild) mem() (Mem, error) {
