@@ -23,14 +23,16 @@ const (
 	EnvMetricsAddr     = "HTTVPS_USAGE_AGGREGATOR_METRICS_ADDR"
 	EnvSlotTTL         = "HTTVPS_SESSION_SLOT_TTL"
 	EnvLeaseMin        = "HTTVPS_LEASE_MIN_BYTES"
+	EnvSlotWorkers     = "HTTVPS_AGGREGATOR_SLOT_WORKERS"
 )
 
 const (
-	minInterval = 10 * time.Millisecond
-	maxBatch    = 10000
-	maxWorkers  = 16
-	minSlotTTL  = 300 * time.Millisecond
-	maxLeaseMin = 1 << 30
+	minInterval    = 10 * time.Millisecond
+	maxBatch       = 10000
+	maxWorkers     = 16
+	minSlotTTL     = 300 * time.Millisecond
+	maxLeaseMin    = 1 << 30
+	maxSlotWorkers = 256
 )
 
 type Config struct {
@@ -48,6 +50,8 @@ type Config struct {
 	SlotTTL time.Duration
 	// LeaseMin is the smallest lease granted while more than that remains of the quota.
 	LeaseMin int64
+	// SlotWorkers serve session-open, lease, session-close and keepalive requests side by side.
+	SlotWorkers int
 	// MetricsAddr is where httvps-usage-aggregator serves /metrics; the service itself ignores it.
 	MetricsAddr string
 }
@@ -66,6 +70,7 @@ func DefaultConfig() Config {
 		RequestTimeout:  5 * time.Second,
 		SlotTTL:         30 * time.Second,
 		LeaseMin:        64 << 10,
+		SlotWorkers:     8,
 		MetricsAddr:     "127.0.0.1:9103",
 	}
 }
@@ -85,6 +90,7 @@ func LoadConfig(env *config.Env) Config {
 		RequestTimeout:  env.Duration(EnvRequestTimeout, d.RequestTimeout, minInterval),
 		SlotTTL:         env.Duration(EnvSlotTTL, d.SlotTTL, minSlotTTL),
 		LeaseMin:        int64(env.Int(EnvLeaseMin, int(d.LeaseMin), 1, maxLeaseMin)),
+		SlotWorkers:     env.Int(EnvSlotWorkers, d.SlotWorkers, 1, maxSlotWorkers),
 		MetricsAddr:     env.HostPort(EnvMetricsAddr, d.MetricsAddr),
 	}
 }
@@ -107,6 +113,7 @@ func (c Config) Validate() error {
 		{EnvRequestTimeout, c.RequestTimeout < minInterval, "at least " + minInterval.String()},
 		{EnvSlotTTL, c.SlotTTL < minSlotTTL, "at least " + minSlotTTL.String()},
 		{EnvLeaseMin, c.LeaseMin < 1 || c.LeaseMin > maxLeaseMin, fmt.Sprintf("from 1 to %d", maxLeaseMin)},
+		{EnvSlotWorkers, c.SlotWorkers < 1 || c.SlotWorkers > maxSlotWorkers, fmt.Sprintf("from 1 to %d", maxSlotWorkers)},
 	}
 	for _, ch := range checks {
 		if ch.bad {

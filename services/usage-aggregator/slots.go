@@ -24,16 +24,30 @@ func refuse(code schemas.ErrorCode, limit schemas.LimitKind, format string, args
 	return refused{&schemas.RPCError{Code: code, Limit: limit, Message: fmt.Sprintf(format, args...)}}
 }
 
-// startSlots serves the gateways' session slots and traffic leases.
-func (s *Service) startSlots(ctx context.Context) (micro.Service, error) {
+// slotServer serves the gateways' session slots and traffic leases on a pool of workers: the
+// decisions of different users run side by side, those of one user one after another (row lock).
+type slotServer struct {
+	svc  micro.Service
+	pool *rpc.Pool
+}
+
+// Stop takes the endpoints off NATS and waits for the requests already queued.
+func (ss slotServer) Stop() error {
+	err := ss.svc.Stop()
+	ss.pool.Close()
+	return err
+}
+
+func (s *Service) startSlots(ctx context.Context) (slotServer, error) {
 	svc, err := micro.AddService(s.nc, micro.Config{
 		Name:        ServiceName + "-slots",
 		Version:     ServiceVersion,
 		Description: "HTTVPS live-session slots and traffic leases for gateways",
 	})
 	if err != nil {
-		return nil, fmt.Errorf("usage-aggregator: add slots service: %w", err)
+		return slotServer{}, fmt.Errorf("usage-aggregator: add slots service: %w", err)
 	}
+	pool := rpc.NewPool(s.cfg.SlotWorkers, ServiceName)
 	srv := rpc.Server{Ctx: ctx, Log: s.log, Metrics: s.m.rpc, Timeout: s.cfg.RequestTimeout}
 	endpoints := []struct {
 		name, subject string
@@ -45,15 +59,16 @@ func (s *Service) startSlots(ctx context.Context) (micro.Service, error) {
 		{"keepalive", schemas.SubjectSessionKeepalive, rpc.Handle(srv, "keepalive", s.keepalive)},
 	}
 	for _, e := range endpoints {
-		if err := svc.AddEndpoint(e.name, e.handler, micro.WithEndpointSubject(e.subject)); err != nil {
-			_ = svc.Stop()
-			return nil, fmt.Errorf("usage-aggregator: add endpoint %s: %w", e.name, err)
+		if err := svc.AddEndpoint(e.name, pool.Wrap(e.handler), micro.WithEndpointSubject(e.subject)); err != nil {
+			_ = slotServer{svc, pool}.Stop()
+			return slotServer{}, fmt.Errorf("usage-aggregator: add endpoint %s: %w", e.name, err)
 		}
 	}
 	if err := s.nc.Flush(); err != nil {
-		return nil, fmt.Errorf("usage-aggregator: flush slot endpoints: %w", err)
+		_ = slotServer{svc, pool}.Stop()
+		return slotServer{}, fmt.Errorf("usage-aggregator: flush slot endpoints: %w", err)
 	}
-	return svc, nil
+	return slotServer{svc, pool}, nil
 }
 
 // slotTx runs fn in a transaction; a refusal rolls it back and is returned as is.
