@@ -111,7 +111,8 @@ func Loopback(dir string) Config {
 }
 
 // LoopbackGateway is a gateway on 127.0.0.1 (random port) with its self-signed pair in tlsDir,
-// 127.0.0.0/8 targets admitted and one-second usage and heartbeat intervals.
+// 127.0.0.0/8 targets admitted, one-second usage and heartbeat intervals, and no per-address
+// session cap or stream_open rate (every client of a loopback test shares 127.0.0.1).
 func LoopbackGateway(tlsDir, id, region string) gateway.Config {
 	cfg := gateway.DefaultConfig()
 	cfg.GatewayID = id
@@ -123,6 +124,8 @@ func LoopbackGateway(tlsDir, id, region string) gateway.Config {
 	cfg.UsageInterval = time.Second
 	cfg.HeartbeatInterval = time.Second
 	cfg.AllowTargets = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	cfg.Protection.PerAddress = 0
+	cfg.Protection.StreamOpenRate = 0
 	return cfg
 }
 

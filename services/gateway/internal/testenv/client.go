@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"slices"
 	"sync"
@@ -21,22 +22,22 @@ import (
 // Dial opens a WebSocket to the gateway, trusting its self-signed certificate.
 func Dial(tb testing.TB, g *Gateway) *websocket.Conn {
 	tb.Helper()
-	return DialURL(tb, g.URL(), g.Svc.CertFile())
+	return DialHeader(tb, g, nil)
 }
 
-// DialURL opens a WebSocket to the gateway at url, trusting the certificate in certFile.
-func DialURL(tb testing.TB, url, certFile string) *websocket.Conn {
+// DialHeader is Dial with extra headers on the upgrade request.
+func DialHeader(tb testing.TB, g *Gateway, header http.Header) *websocket.Conn {
 	tb.Helper()
-	pem, err := os.ReadFile(certFile)
+	pem, err := os.ReadFile(g.Svc.CertFile())
 	if err != nil {
 		tb.Fatalf("read gateway certificate: %v", err)
 	}
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(pem)
 	d := websocket.Dialer{TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: "localhost"}, HandshakeTimeout: 5 * time.Second}
-	conn, _, err := d.Dial(url, nil)
+	conn, _, err := d.Dial(g.URL(), header)
 	if err != nil {
-		tb.Fatalf("dial %s: %v", url, err)
+		tb.Fatalf("dial %s: %v", g.URL(), err)
 	}
 	tb.Cleanup(func() { conn.Close() })
 	return conn
@@ -90,13 +91,7 @@ type Client struct {
 // Connect dials and says hello; it returns the client on hello_ok or the error frame.
 func Connect(tb testing.TB, g *Gateway, hello schemas.Hello) (*Client, *schemas.ErrorFrame) {
 	tb.Helper()
-	return ConnectURL(tb, g.URL(), g.Svc.CertFile(), hello)
-}
-
-// ConnectURL is Connect to the gateway at url, trusting the certificate in certFile.
-func ConnectURL(tb testing.TB, url, certFile string, hello schemas.Hello) (*Client, *schemas.ErrorFrame) {
-	tb.Helper()
-	conn := DialURL(tb, url, certFile)
+	conn := Dial(tb, g)
 	SendJSON(tb, conn, hello)
 	frame, err := ReadFrame(tb, conn, 10*time.Second)
 	if err != nil {
@@ -191,7 +186,7 @@ func (c *Client) dispatch(frame any) {
 	switch f := frame.(type) {
 	case schemas.Ping:
 		if !c.noPong.Load() {
-			_ = c.Send(schemas.Pong{ID: f.ID})
+			go func() { _ = c.Send(schemas.Pong{ID: f.ID}) }()
 		}
 	case schemas.StreamData:
 		if st := c.stream(f.StreamID); st != nil {
