@@ -22,9 +22,6 @@ const (
 	EnvHealthServices  = "HTTVPS_EDGE_HEALTH_SERVICES"
 
 	MinTokenLength = 16
-
-	// ServiceUsageAggregator is the nats micro service name of services/usage-aggregator.
-	ServiceUsageAggregator = "usage-aggregator"
 )
 
 type Config struct {
@@ -49,7 +46,7 @@ func DefaultConfig() Config {
 		IdleTimeout:     60 * time.Second,
 		ShutdownTimeout: 10 * time.Second,
 		BodyLimit:       64 << 10,
-		Services:        []string{schemas.ServiceAccounts, schemas.ServiceNodeRegistry, ServiceUsageAggregator},
+		Services:        []string{schemas.ServiceAccounts, schemas.ServiceNodeRegistry, schemas.ServiceUsageAggregator},
 	}
 }
 
