@@ -20,6 +20,9 @@ const (
 	EnvShutdownTimeout = "HTTVPS_EDGE_SHUTDOWN_TIMEOUT"
 	EnvBodyLimit       = "HTTVPS_EDGE_BODY_LIMIT"
 	EnvHealthServices  = "HTTVPS_EDGE_HEALTH_SERVICES"
+	EnvTLSCert         = "HTTVPS_EDGE_TLS_CERT"
+	EnvTLSKey          = "HTTVPS_EDGE_TLS_KEY"
+	EnvTLSTerminator   = "HTTVPS_EDGE_TLS_TERMINATOR"
 
 	MinTokenLength = 16
 )
@@ -35,6 +38,10 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	BodyLimit       int
 	Services        []string
+	TLSCert         string
+	TLSKey          string
+	// TLSTerminator names what terminates TLS in front of a plain-HTTP edge (docs/02).
+	TLSTerminator string
 }
 
 func DefaultConfig() Config {
@@ -54,8 +61,8 @@ func LoadConfig(env *config.Env) Config {
 	d := DefaultConfig()
 	cfg := Config{
 		Addr:            env.HostPort(EnvAddr, d.Addr),
-		AdminToken:      env.Required(EnvAdminToken),
-		NodeToken:       env.Required(EnvNodeToken),
+		AdminToken:      env.Secret(EnvAdminToken),
+		NodeToken:       env.Secret(EnvNodeToken),
 		RequestTimeout:  env.Duration(EnvRequestTimeout, d.RequestTimeout, 10*time.Millisecond),
 		HealthTimeout:   env.Duration(EnvHealthTimeout, d.HealthTimeout, 10*time.Millisecond),
 		ReadTimeout:     env.Duration(EnvReadTimeout, d.ReadTimeout, 100*time.Millisecond),
@@ -63,6 +70,15 @@ func LoadConfig(env *config.Env) Config {
 		ShutdownTimeout: env.Duration(EnvShutdownTimeout, d.ShutdownTimeout, 0),
 		BodyLimit:       env.Int(EnvBodyLimit, d.BodyLimit, 1<<10, 16<<20),
 		Services:        env.List(EnvHealthServices, d.Services),
+		TLSCert:         env.String(EnvTLSCert, ""),
+		TLSKey:          env.String(EnvTLSKey, ""),
+		TLSTerminator:   env.String(EnvTLSTerminator, ""),
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		env.Failf(EnvTLSCert, "give both %s and %s, or neither", EnvTLSCert, EnvTLSKey)
+	}
+	if env.Production() && cfg.TLSCert == "" && cfg.TLSTerminator == "" {
+		env.Refuse(EnvTLSCert, "the edge would serve plain HTTP; give %s and %s, or name the TLS terminator in front of it in %s", EnvTLSCert, EnvTLSKey, EnvTLSTerminator)
 	}
 	if cfg.AdminToken != "" && len(cfg.AdminToken) < MinTokenLength {
 		env.Failf(EnvAdminToken, "must be at least %d characters", MinTokenLength)
