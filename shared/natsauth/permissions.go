@@ -51,8 +51,8 @@ func GatewayPermissions(id string) (Permissions, error) {
 	}
 	return Permissions{
 		Publish: []string{
-			schemas.UsageSubject("*", id),
-			schemas.SessionSubject("*", id),
+			schemas.GatewayUsageSubjects(id),
+			schemas.GatewaySessionSubjects(id),
 			schemas.GatewayHeartbeatSubject(id),
 			schemas.SubjectValidateDevice,
 			schemas.SubjectAssignOutline,

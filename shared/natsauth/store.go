@@ -114,16 +114,22 @@ func (s Store) Users() ([]User, error) {
 	return users, nil
 }
 
-// WriteConfig renders the store's users into ConfigFile.
-func (s Store) WriteConfig() error {
+// WriteConfig renders the store's users into path (ConfigFile when empty) and returns the path.
+func (s Store) WriteConfig(path string) (string, error) {
+	if path == "" {
+		path = s.ConfigFile()
+	}
 	users, err := s.Users()
 	if err != nil {
-		return err
+		return "", err
 	}
-	if err := os.WriteFile(s.ConfigFile(), []byte(Render(users)), 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", s.ConfigFile(), err)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return "", err
 	}
-	return nil
+	if err := os.WriteFile(path, []byte(Render(users)), 0o644); err != nil {
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	return path, nil
 }
 
 func checkName(role, name string) error {

@@ -19,7 +19,7 @@ type Auth struct {
 	InboxPrefix string
 }
 
-func (a Auth) options() ([]nats.Option, error) {
+func (a Auth) Options() ([]nats.Option, error) {
 	var opts []nats.Option
 	if a.NkeyFile != "" {
 		opt, err := nats.NkeyOptionFromSeed(a.NkeyFile)

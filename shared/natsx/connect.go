@@ -50,7 +50,7 @@ func Connect(ctx context.Context, cfg ConnectConfig, log zerolog.Logger) (*nats.
 			ev.Msg("nats async error")
 		}),
 	}
-	auth, err := cfg.Auth.options()
+	auth, err := cfg.Auth.Options()
 	if err != nil {
 		return nil, fmt.Errorf("nats: %w", err)
 	}
