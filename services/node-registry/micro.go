@@ -14,16 +14,16 @@ const endpointAssignOutline = "assign-outline"
 // adminHandlers serves the commands schemas gives node-registry, keyed by AdminCommand.Key.
 func (s *Service) adminHandlers() map[string]rpc.AdminFunc {
 	return map[string]rpc.AdminFunc{
-		schemas.ResourceRegions + "." + schemas.VerbCreate: s.createRegion,
-		schemas.ResourceRegions + "." + schemas.VerbList: s.listRegions,
-		schemas.ResourceRegions + "." + schemas.VerbGet: s.getRegion,
-		schemas.ResourceOutlineNodes + "." + schemas.VerbCreate: s.createOutlineNode,
-		schemas.ResourceOutlineNodes + "." + schemas.VerbList: s.listOutlineNodes,
-		schemas.ResourceOutlineNodes + "." + schemas.VerbGet: s.getOutlineNode,
+		schemas.ResourceRegions + "." + schemas.VerbCreate:         s.createRegion,
+		schemas.ResourceRegions + "." + schemas.VerbList:           s.listRegions,
+		schemas.ResourceRegions + "." + schemas.VerbGet:            s.getRegion,
+		schemas.ResourceOutlineNodes + "." + schemas.VerbCreate:    s.createOutlineNode,
+		schemas.ResourceOutlineNodes + "." + schemas.VerbList:      s.listOutlineNodes,
+		schemas.ResourceOutlineNodes + "." + schemas.VerbGet:       s.getOutlineNode,
 		schemas.ResourceOutlineNodes + "." + schemas.VerbSetStatus: s.setOutlineNodeStatus,
-		schemas.ResourceGatewayNodes + "." + schemas.VerbCreate: s.createGatewayNode,
-		schemas.ResourceGatewayNodes + "." + schemas.VerbList: s.listGatewayNodes,
-		schemas.ResourceGatewayNodes + "." + schemas.VerbGet: s.getGatewayNode,
+		schemas.ResourceGatewayNodes + "." + schemas.VerbCreate:    s.createGatewayNode,
+		schemas.ResourceGatewayNodes + "." + schemas.VerbList:      s.listGatewayNodes,
+		schemas.ResourceGatewayNodes + "." + schemas.VerbGet:       s.getGatewayNode,
 		schemas.ResourceGatewayNodes + "." + schemas.VerbSetStatus: s.setGatewayNodeStatus,
 	}
 }

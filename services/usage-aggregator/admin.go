@@ -13,9 +13,9 @@ import (
 func (s *Service) adminHandlers() map[string]rpc.AdminFunc {
 	return map[string]rpc.AdminFunc{
 		schemas.ResourceSessions + "." + schemas.VerbList: s.listSessions,
-		schemas.ResourceSessions + "." + schemas.VerbGet: s.getSession,
-		schemas.ResourceUsage + "." + schemas.VerbList: s.listUsage,
-		schemas.ResourceUsage + "." + schemas.VerbGet: s.getUsage,
+		schemas.ResourceSessions + "." + schemas.VerbGet:  s.getSession,
+		schemas.ResourceUsage + "." + schemas.VerbList:    s.listUsage,
+		schemas.ResourceUsage + "." + schemas.VerbGet:     s.getUsage,
 	}
 }
 
