@@ -48,8 +48,11 @@ func SecretProblem(v string) string {
 
 // SecretBits estimates the randomness of a value: its length times the bits per character of the
 // smallest alphabet (hex, base64, printable) that spells it, and nothing for values with fewer
-// than 12 distinct characters (repeated words, counters).
+// than 12 distinct characters (repeated words) or a run of 8 ascending characters ("0123456789").
 func SecretBits(v string) float64 {
+	if hasRun(v, 8) {
+		return 0
+	}
 	distinct := map[rune]bool{}
 	hex, b64 := true, true
 	for _, r := range v {
@@ -69,4 +72,19 @@ func SecretBits(v string) float64 {
 		perChar = 6
 	}
 	return float64(len(v)) * perChar
+}
+
+func hasRun(v string, n int) bool {
+	run := 1
+	for i := 1; i < len(v); i++ {
+		if v[i] == v[i-1]+1 {
+			run++
+			if run >= n {
+				return true
+			}
+		} else {
+			run = 1
+		}
+	}
+	return false
 }
