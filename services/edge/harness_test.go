@@ -56,11 +56,19 @@ func startEdge(tb testing.TB, tweak ...func(*edge.Config)) *harness {
 
 func startEdgeOn(tb testing.TB, ns *testkit.NATSServer, tweak ...func(*edge.Config)) *harness {
 	tb.Helper()
+	h := startEdgeWith(tb, ns.Conn(tb), ns.JetStream(tb), tweak...)
+	h.nats = ns
+	return h
+}
+
+// startEdgeWith runs the edge on nc; js is what the test reads the streams with.
+func startEdgeWith(tb testing.TB, nc *nats.Conn, js jetstream.JetStream, tweak ...func(*edge.Config)) *harness {
+	tb.Helper()
 	cfg := testConfig()
 	for _, f := range tweak {
 		f(&cfg)
 	}
-	h := &harness{t: tb, nats: ns, nc: ns.Conn(tb), js: ns.JetStream(tb), reg: prometheus.NewRegistry(), cfg: cfg}
+	h := &harness{t: tb, nc: nc, js: js, reg: prometheus.NewRegistry(), cfg: cfg}
 	svc, err := edge.New(cfg, edge.Deps{NC: h.nc, Log: testkit.Logger(tb), Registerer: h.reg})
 	if err != nil {
 		tb.Fatalf("edge.New: %v", err)

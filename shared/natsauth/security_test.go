@@ -6,7 +6,6 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -14,18 +13,15 @@ import (
 
 	"github.com/httvps/httvps/schemas"
 	"github.com/httvps/httvps/shared/natsauth"
+	"github.com/httvps/httvps/shared/testkit"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
-func isViolation(err error) bool {
-	return errors.Is(err, nats.ErrPermissionViolation) || strings.Contains(strings.ToLower(err.Error()), "permissions violation")
-}
-
 func TestProductionClusterIsolatesIdentities(t *testing.T) {
-	c := startCluster(t, "gw-a", "gw-b")
-	accounts := c.connect(t, natsauth.RoleService, natsauth.Accounts)
+	c := testkit.StartSecureNATS(t, 3, "gw-a", "gw-b")
+	accounts := connect(t, c, natsauth.RoleService, natsauth.Accounts)
 	replies := make(chan string, 4)
 	if _, err := accounts.nc.Subscribe(schemas.SubjectValidateDevice, func(m *nats.Msg) {
 		replies <- m.Reply
@@ -36,8 +32,8 @@ func TestProductionClusterIsolatesIdentities(t *testing.T) {
 	if err := accounts.nc.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	gwA := c.connect(t, natsauth.RoleGateway, "gw-a")
-	gwB := c.connect(t, natsauth.RoleGateway, "gw-b")
+	gwA := connect(t, c, natsauth.RoleGateway, "gw-a")
+	gwB := connect(t, c, natsauth.RoleGateway, "gw-b")
 
 	t.Run("a gateway cannot read another gateway's replies", func(t *testing.T) {
 		for _, subject := range []string{natsauth.GatewayInbox("gw-b") + ".>", "_INBOX.>", ">"} {
@@ -112,7 +108,7 @@ func TestProductionClusterIsolatesIdentities(t *testing.T) {
 	})
 
 	t.Run("neither a gateway nor the edge can consume a stream", func(t *testing.T) {
-		edge := c.connect(t, natsauth.RoleService, natsauth.Edge)
+		edge := connect(t, c, natsauth.RoleService, natsauth.Edge)
 		for name, id := range map[string]*identity{"gateway": gwA, "edge": edge} {
 			js, err := jetstream.New(id.nc)
 			if err != nil {
@@ -128,7 +124,7 @@ func TestProductionClusterIsolatesIdentities(t *testing.T) {
 				id.wantViolation(t, name+" consumer on "+stream)
 			}
 		}
-		js, _ := jetstream.New(c.connect(t, natsauth.RoleService, natsauth.Operator).nc)
+		js, _ := jetstream.New(connect(t, c, natsauth.RoleService, natsauth.Operator).nc)
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if _, err := js.Consumer(ctx, schemas.StreamUsage, "thief"); !errors.Is(err, jetstream.ErrConsumerNotFound) {
@@ -137,12 +133,12 @@ func TestProductionClusterIsolatesIdentities(t *testing.T) {
 	})
 
 	t.Run("revoking one gateway leaves the others connected", func(t *testing.T) {
-		if err := c.store.Remove(natsauth.RoleGateway, "gw-b"); err != nil {
+		if err := c.Store.Remove(natsauth.RoleGateway, "gw-b"); err != nil {
 			t.Fatal(err)
 		}
-		c.reload(t)
+		c.Reload(t)
 		waitClosed(t, gwB.nc)
-		if _, err := c.dial(c.store.SeedFile(natsauth.RoleGateway, "gw-a"), natsauth.GatewayInbox("gw-a"), make(chan error, 1)); err != nil {
+		if _, err := c.Dial(c.Auth(natsauth.RoleGateway, "gw-a"), make(chan error, 1)); err != nil {
 			t.Fatalf("gw-a reconnect: %v", err)
 		}
 		if !gwA.nc.IsConnected() || gwA.nc.Stats().Reconnects != 0 {
@@ -155,21 +151,21 @@ func TestProductionClusterIsolatesIdentities(t *testing.T) {
 }
 
 func TestProductionClusterRefusesStrangers(t *testing.T) {
-	c := startCluster(t, "gw-a")
+	c := testkit.StartSecureNATS(t, 3, "gw-a")
 
 	t.Run("a client without TLS", func(t *testing.T) {
-		_, err := nats.Connect("nats://127.0.0.1:"+strconv.Itoa(c.ports[0]), nats.MaxReconnects(0), nats.Timeout(2*time.Second))
+		_, err := nats.Connect("nats://127.0.0.1:"+strconv.Itoa(c.Ports[0]), nats.MaxReconnects(0), nats.Timeout(2*time.Second))
 		if err == nil || !strings.Contains(err.Error(), "tls") {
 			t.Fatalf("err = %v, want a TLS failure", err)
 		}
 	})
 	t.Run("a TLS client without an nkey", func(t *testing.T) {
-		_, err := nats.Connect(c.url(0), nats.RootCAs(c.ca), nats.MaxReconnects(0), nats.Timeout(2*time.Second))
+		_, err := nats.Connect(c.URL(0), nats.RootCAs(c.CA), nats.MaxReconnects(0), nats.Timeout(2*time.Second))
 		if !errors.Is(err, nats.ErrAuthorization) {
 			t.Fatalf("err = %v, want an authorization violation", err)
 		}
 	})
-	legit, err := tls.LoadX509KeyPair(c.tls.Cert, c.tls.Key)
+	legit, err := tls.LoadX509KeyPair(c.TLS.Cert, c.TLS.Key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -185,19 +181,19 @@ func TestProductionClusterRefusesStrangers(t *testing.T) {
 	}
 	for _, tt := range routes {
 		t.Run(tt.name, func(t *testing.T) {
-			info, err := dialRoute(c.routes[0], tt.tls, tt.cert)
+			info, err := dialRoute(c.Routes[0], tt.tls, tt.cert)
 			if served := err == nil && strings.HasPrefix(info, "INFO "); served != tt.served {
 				t.Fatalf("served = %v (read %q, %v)", served, info, err)
 			}
 		})
 	}
 	t.Run("monitoring is not public", func(t *testing.T) {
-		for i, srv := range c.servers {
+		for i, srv := range c.Servers {
 			if addr := srv.MonitorAddr(); addr != nil && !addr.IP.IsLoopback() {
 				t.Fatalf("nats-%d monitors on %s", i+1, addr)
 			}
 		}
-		opts, err := server.ProcessConfigFile(filepath.Join(c.dir, "cluster-n1.conf"))
+		opts, err := server.ProcessConfigFile(c.ShippedConfig(0))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -207,9 +203,9 @@ func TestProductionClusterRefusesStrangers(t *testing.T) {
 	})
 }
 
-func streamMessages(tb testing.TB, c *cluster, stream string) uint64 {
+func streamMessages(tb testing.TB, c *testkit.SecureNATS, stream string) uint64 {
 	tb.Helper()
-	js, err := jetstream.New(c.connect(tb, natsauth.RoleService, natsauth.Operator).nc)
+	js, err := jetstream.New(c.Conn(tb, natsauth.RoleService, natsauth.Operator))
 	if err != nil {
 		tb.Fatal(err)
 	}
