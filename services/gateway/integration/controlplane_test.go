@@ -13,6 +13,7 @@ import (
 	noderegistry "github.com/httvps/httvps/services/node-registry"
 	"github.com/httvps/httvps/shared/db"
 	"github.com/httvps/httvps/shared/rpc"
+	"github.com/httvps/httvps/shared/natsauth"
 	"github.com/httvps/httvps/shared/testkit"
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
@@ -26,7 +27,7 @@ type controlPlane struct {
 	nc *nats.Conn
 }
 
-func startControlPlane(t *testing.T, ns *testkit.NATSServer) *controlPlane {
+func startControlPlane(t *testing.T, ns *testkit.SecureNATS) *controlPlane {
 	t.Helper()
 	bdb, err := db.Open(t.Context(), testkit.Postgres(t), db.DefaultPool())
 	if err != nil {
@@ -38,7 +39,7 @@ func startControlPlane(t *testing.T, ns *testkit.NATSServer) *controlPlane {
 	}
 	runAccounts(t, ns, bdb)
 	runNodeRegistry(t, ns, bdb)
-	cp := &controlPlane{nc: ns.Conn(t)}
+	cp := &controlPlane{nc: ns.Conn(t, natsauth.RoleService, natsauth.Operator)}
 	testkit.Eventually(t, 10*time.Second, "node-registry answers", func() bool {
 		_, err := rpc.Call[schemas.AdminReply](context.Background(), cp.nc, schemas.AdminSubject(schemas.ResourceRegions, schemas.VerbList), schemas.AdminRequest{}, time.Second)
 		return !errors.Is(err, rpc.ErrUnavailable)
@@ -46,12 +47,12 @@ func startControlPlane(t *testing.T, ns *testkit.NATSServer) *controlPlane {
 	return cp
 }
 
-func runAccounts(t *testing.T, ns *testkit.NATSServer, bdb *bun.DB) {
+func runAccounts(t *testing.T, ns *testkit.SecureNATS, bdb *bun.DB) {
 	cfg := accounts.DefaultConfig()
 	cfg.SecretKey = []byte(secretKey)
 	cfg.ExpiryInterval = time.Hour
 	cfg.LastSeenInterval = time.Hour
-	svc, err := accounts.New(cfg, accounts.Deps{NC: ns.Conn(t), DB: bdb, Log: testkit.Logger(t), Registerer: prometheus.NewRegistry()})
+	svc, err := accounts.New(cfg, accounts.Deps{NC: ns.Conn(t, natsauth.RoleService, natsauth.Accounts), DB: bdb, Log: testkit.Logger(t), Registerer: prometheus.NewRegistry()})
 	if err != nil {
 		t.Fatalf("accounts: %v", err)
 	}
@@ -63,11 +64,11 @@ func runAccounts(t *testing.T, ns *testkit.NATSServer, bdb *bun.DB) {
 	}
 }
 
-func runNodeRegistry(t *testing.T, ns *testkit.NATSServer, bdb *bun.DB) {
+func runNodeRegistry(t *testing.T, ns *testkit.SecureNATS, bdb *bun.DB) {
 	cfg := noderegistry.DefaultConfig()
 	cfg.SweepInterval = time.Hour
 	cfg.FetchWait = 50 * time.Millisecond
-	svc, err := noderegistry.New(cfg, noderegistry.Deps{NC: ns.Conn(t), DB: bdb, Log: testkit.Logger(t), Registerer: prometheus.NewRegistry()})
+	svc, err := noderegistry.New(cfg, noderegistry.Deps{NC: ns.Conn(t, natsauth.RoleService, natsauth.NodeRegistry), DB: bdb, Log: testkit.Logger(t), Registerer: prometheus.NewRegistry()})
 	if err != nil {
 		t.Fatalf("node-registry: %v", err)
 	}

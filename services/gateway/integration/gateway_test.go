@@ -9,18 +9,20 @@ import (
 	"time"
 
 	"github.com/httvps/httvps/schemas"
+	"github.com/httvps/httvps/services/gateway"
 	"github.com/httvps/httvps/services/gateway/internal/testenv"
+	"github.com/httvps/httvps/shared/natsauth"
 	"github.com/httvps/httvps/shared/testkit"
 )
 
 func TestGatewayWithRealAccountsAndNodeRegistry(t *testing.T) {
-	ns := testkit.NATS(t)
+	ns := testkit.StartSecureNATS(t, 1, testenv.GatewayID)
 	cp := startControlPlane(t, ns)
 	cp.addRegion(t, testenv.Region)
 	node := testenv.OutlineServer(t, 0, testenv.Region)
 	node.NodeID = cp.addNode(t, node)
 	alice := cp.addSubscriber(t, "alice")
-	gw := testenv.StartGateway(t, ns.URL, nil)
+	gw := testenv.StartGateway(t, ns.URL(0), func(c *gateway.Config) { c.NATSAuth = ns.Auth(natsauth.RoleGateway, testenv.GatewayID) })
 	echo := testenv.EchoTarget(t)
 
 	t.Run("refusals", func(t *testing.T) {
