@@ -14,6 +14,8 @@ import (
 	"github.com/fasthttp/websocket"
 	"github.com/httvps/httvps/schemas"
 	"github.com/httvps/httvps/schemas/wire"
+	"github.com/httvps/httvps/shared/corked"
+	"github.com/httvps/httvps/shared/flow"
 	"github.com/httvps/httvps/shared/logging"
 	"github.com/rs/zerolog"
 )
@@ -43,9 +45,11 @@ type Session struct {
 	limits   schemas.SessionLimits
 	binary   bool
 	flow     bool
+	confirm  bool
 	chunk    int
 	window   int
-	grantAt  int
+	budget   *flow.Budget
+	cork     *corked.Conn
 
 	wmu     sync.Mutex
 	scratch []byte
@@ -71,9 +75,11 @@ func newSession(conn *websocket.Conn, cfg Config, ok schemas.HelloOK, log zerolo
 	s := &Session{
 		cfg: cfg, conn: conn, id: ok.SessionID, features: ok.Features,
 		binary: negotiated(ok, schemas.FeatureBinary), flow: negotiated(ok, schemas.FeatureFlowControl),
+		confirm: negotiated(ok, schemas.FeatureStreamConfirm),
 		streams: map[uint32]*Stream{}, done: make(chan struct{}), readerDone: make(chan struct{}),
 	}
 	s.log = log.With().Str(logging.FieldSession, s.id).Logger()
+	s.cork = corked.Of(conn)
 	if ok.Limits != nil {
 		s.limits = *ok.Limits
 	}
@@ -89,7 +95,9 @@ func newSession(conn *websocket.Conn, cfg Config, ok schemas.HelloOK, log zerolo
 			s.window = cfg.RecvBuffer
 		}
 	}
-	s.grantAt = max(1, s.window/4)
+	if s.flow {
+		s.budget = flow.NewBudget(cfg.SessionWindow)
+	}
 	conn.SetReadLimit(int64(s.limits.MaxFrameSize + readLimitSlack))
 	go s.readLoop()
 	s.ping()
@@ -101,6 +109,7 @@ func (s *Session) Features() []string            { return s.features }
 func (s *Session) Limits() schemas.SessionLimits { return s.limits }
 func (s *Session) Binary() bool                  { return s.binary }
 func (s *Session) FlowControl() bool             { return s.flow }
+func (s *Session) StreamConfirm() bool           { return s.confirm }
 
 // Done is closed when the session has ended; Err then says why.
 func (s *Session) Done() <-chan struct{} { return s.done }
@@ -124,8 +133,9 @@ func (s *Session) Streams() int {
 }
 
 // OpenStream asks the gateway for a stream to target ("host:port"; host names are resolved by
-// the gateway). The protocol does not confirm a stream: a refusal arrives later as the
-// stream's error (see Stream.AwaitRefusal).
+// the gateway) and returns at once: data may be written before the gateway answers. With
+// stream_confirm the gateway confirms or refuses it (Stream.AwaitOpen); without it a refusal
+// arrives later as the stream's error (Stream.AwaitRefusal).
 func (s *Session) OpenStream(ctx context.Context, target string) (*Stream, error) {
 	if err := checkTarget(target); err != nil {
 		return nil, err
@@ -235,6 +245,9 @@ func (s *Session) stream(id uint32) *Stream {
 }
 
 func (s *Session) forget(st *Stream) {
+	if st.recv != nil {
+		st.recv.Close()
+	}
 	s.mu.Lock()
 	if s.streams[st.id] == st {
 		delete(s.streams, st.id)
@@ -291,9 +304,11 @@ func (s *Session) errIfEnded() error {
 	return s.endErr
 }
 
+// write sends one message; its TLS records leave in one system call. s.wmu is held.
 func (s *Session) write(kind int, msg []byte) error {
 	_ = s.conn.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
-	if err := s.conn.WriteMessage(kind, msg); err != nil {
+	err := s.writeCorked(kind, msg)
+	if err != nil {
 		if ended := s.errIfEnded(); ended != nil {
 			return ended
 		}
@@ -302,6 +317,18 @@ func (s *Session) write(kind int, msg []byte) error {
 		return &sessionEnded{cause: err}
 	}
 	return nil
+}
+
+func (s *Session) writeCorked(kind int, msg []byte) error {
+	if s.cork == nil {
+		return s.conn.WriteMessage(kind, msg)
+	}
+	s.cork.Cork()
+	err := s.conn.WriteMessage(kind, msg)
+	if uerr := s.cork.Uncork(); err == nil {
+		err = uerr
+	}
+	return err
 }
 
 func (s *Session) sendJSON(frame any) error {
