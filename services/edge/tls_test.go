@@ -17,16 +17,12 @@ import (
 
 func TestEdgeServesHTTPSWithItsCertificate(t *testing.T) {
 	dir := t.TempDir()
-	ca, err := devtls.NewCA(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pair, err := ca.Issue(dir, "edge", "127.0.0.1")
+	caFile, pair, err := devtls.Pair(dir, "edge", "127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}
 	h := startEdge(t, func(c *edge.Config) { c.TLSCert, c.TLSKey = pair.Cert, pair.Key })
-	pem, err := os.ReadFile(ca.File)
+	pem, err := os.ReadFile(caFile)
 	if err != nil {
 		t.Fatal(err)
 	}

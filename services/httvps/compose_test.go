@@ -34,6 +34,19 @@ type composeFile struct {
 	} `yaml:"services"`
 }
 
+func readCompose(tb testing.TB) composeFile {
+	tb.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "docker-compose.yml"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var cf composeFile
+	if err := yaml.Unmarshal(raw, &cf); err != nil {
+		tb.Fatalf("docker-compose.yml: %v", err)
+	}
+	return cf
+}
+
 var binaryConfigs = map[string]func(env *config.Env){
 	"services/accounts/cmd/httvps-accounts": func(env *config.Env) {
 		app.LoadProcess(env, "accounts", app.NATSAndDB, accounts.LoadConfig(env).MetricsAddr)
@@ -56,14 +69,7 @@ var binaryConfigs = map[string]func(env *config.Env){
 
 func TestComposeSetsOnlyVariablesTheServicesKnow(t *testing.T) {
 	root := filepath.Join("..", "..")
-	raw, err := os.ReadFile(filepath.Join(root, "docker-compose.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cf composeFile
-	if err := yaml.Unmarshal(raw, &cf); err != nil {
-		t.Fatalf("docker-compose.yml: %v", err)
-	}
+	cf := readCompose(t)
 	built := map[string]bool{}
 	for name, svc := range cf.Services {
 		if svc.Build == nil {
@@ -110,14 +116,7 @@ func TestComposeSetsOnlyVariablesTheServicesKnow(t *testing.T) {
 
 func TestComposeNATSConfigsExist(t *testing.T) {
 	root := filepath.Join("..", "..")
-	raw, err := os.ReadFile(filepath.Join(root, "docker-compose.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cf composeFile
-	if err := yaml.Unmarshal(raw, &cf); err != nil {
-		t.Fatal(err)
-	}
+	cf := readCompose(t)
 	for _, n := range []string{"nats-1", "nats-2", "nats-3"} {
 		svc := cf.Services[n]
 		if len(svc.Command) != 2 || svc.Command[0] != "-c" {
@@ -139,23 +138,12 @@ func TestNATSServerConfigsParse(t *testing.T) {
 	if _, err := store.WriteConfig(filepath.Join(dir, "auth", "accounts.conf")); err != nil {
 		t.Fatal(err)
 	}
-	ca, err := devtls.NewCA(dir)
+	caFile, pair, err := devtls.Pair(dir, "nats", "127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	pair, err := ca.Issue(dir, "nats", "127.0.0.1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := os.ReadFile(filepath.Join("..", "..", "docker-compose.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cf composeFile
-	if err := yaml.Unmarshal(raw, &cf); err != nil {
-		t.Fatal(err)
-	}
-	files := map[string]string{"/etc/httvps/tls/nats.pem": pair.Cert, "/etc/httvps/tls/nats-key.pem": pair.Key, "/etc/httvps/tls/ca.pem": ca.File}
+	cf := readCompose(t)
+	files := map[string]string{"/etc/httvps/tls/nats.pem": pair.Cert, "/etc/httvps/tls/nats-key.pem": pair.Key, "/etc/httvps/tls/ca.pem": caFile}
 	for k, v := range cf.Services["nats-1"].Environment {
 		if files[v] == "" {
 			t.Fatalf("nats-1 sets %s=%s, which this test does not know", k, v)
@@ -204,14 +192,7 @@ func TestNATSServerConfigsParse(t *testing.T) {
 
 // TestComposeGivesEachProcessItsOwnIdentity: every NATS client speaks TLS with its own nkey.
 func TestComposeGivesEachProcessItsOwnIdentity(t *testing.T) {
-	raw, err := os.ReadFile(filepath.Join("..", "..", "docker-compose.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cf composeFile
-	if err := yaml.Unmarshal(raw, &cf); err != nil {
-		t.Fatal(err)
-	}
+	cf := readCompose(t)
 	seeds := map[string]string{}
 	for name, svc := range cf.Services {
 		url, ok := svc.Environment[natsx.EnvURL]

@@ -111,3 +111,13 @@ func writePEM(path, kind string, der []byte, mode os.FileMode) error {
 	}
 	return nil
 }
+
+// Pair makes a CA in dir and one certificate signed by it; it returns the CA's file.
+func Pair(dir, name string, hosts ...string) (string, Files, error) {
+	ca, err := NewCA(dir)
+	if err != nil {
+		return "", Files{}, err
+	}
+	f, err := ca.Issue(dir, name, hosts...)
+	return ca.File, f, err
+}

@@ -44,14 +44,10 @@ func StartSecureNATS(tb testing.TB, nodes int, gateways ...string) *SecureNATS {
 		c.mustCreate(tb, natsauth.RoleGateway, id)
 	}
 	c.render(tb)
-	ca, err := devtls.NewCA(filepath.Join(c.Dir, "tls"))
-	if err != nil {
+	var err error
+	if c.CA, c.TLS, err = devtls.Pair(filepath.Join(c.Dir, "tls"), "nats", "127.0.0.1", "localhost"); err != nil {
 		tb.Fatal(err)
 	}
-	if c.TLS, err = ca.Issue(filepath.Join(c.Dir, "tls"), "nats", "127.0.0.1", "localhost"); err != nil {
-		tb.Fatal(err)
-	}
-	c.CA = ca.File
 	for range nodes {
 		c.Ports = append(c.Ports, FreePort(tb))
 		c.Routes = append(c.Routes, FreePort(tb))
