@@ -13,6 +13,7 @@ const (
 	EnvAddr            = "HTTVPS_EDGE_ADDR"
 	EnvAdminToken      = "HTTVPS_ADMIN_TOKEN"
 	EnvNodeToken       = "HTTVPS_NODE_TOKEN"
+	EnvAdminReadToken  = "HTTVPS_ADMIN_READ_TOKEN"
 	EnvRequestTimeout  = "HTTVPS_EDGE_REQUEST_TIMEOUT"
 	EnvHealthTimeout   = "HTTVPS_EDGE_HEALTH_TIMEOUT"
 	EnvReadTimeout     = "HTTVPS_EDGE_READ_TIMEOUT"
@@ -31,6 +32,8 @@ type Config struct {
 	Addr            string
 	AdminToken      string
 	NodeToken       string
+	// AdminReadToken, when set, runs the admin commands that only read (list, get).
+	AdminReadToken string
 	RequestTimeout  time.Duration
 	HealthTimeout   time.Duration
 	ReadTimeout     time.Duration
@@ -63,6 +66,7 @@ func LoadConfig(env *config.Env) Config {
 		Addr:            env.HostPort(EnvAddr, d.Addr),
 		AdminToken:      env.Secret(EnvAdminToken),
 		NodeToken:       env.Secret(EnvNodeToken),
+		AdminReadToken:  env.OptionalSecret(EnvAdminReadToken),
 		RequestTimeout:  env.Duration(EnvRequestTimeout, d.RequestTimeout, 10*time.Millisecond),
 		HealthTimeout:   env.Duration(EnvHealthTimeout, d.HealthTimeout, 10*time.Millisecond),
 		ReadTimeout:     env.Duration(EnvReadTimeout, d.ReadTimeout, 100*time.Millisecond),
@@ -89,6 +93,14 @@ func LoadConfig(env *config.Env) Config {
 	if cfg.AdminToken != "" && cfg.AdminToken == cfg.NodeToken {
 		env.Failf(EnvNodeToken, "must differ from %s", EnvAdminToken)
 	}
+	if cfg.AdminReadToken != "" {
+		if len(cfg.AdminReadToken) < MinTokenLength {
+			env.Failf(EnvAdminReadToken, "must be at least %d characters", MinTokenLength)
+		}
+		if cfg.AdminReadToken == cfg.AdminToken || cfg.AdminReadToken == cfg.NodeToken {
+			env.Failf(EnvAdminReadToken, "must differ from %s and %s", EnvAdminToken, EnvNodeToken)
+		}
+	}
 	return cfg
 }
 
@@ -100,6 +112,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("%s: must be at least %d characters", EnvNodeToken, MinTokenLength)
 	case c.AdminToken == c.NodeToken:
 		return fmt.Errorf("%s: must differ from %s", EnvNodeToken, EnvAdminToken)
+	case c.AdminReadToken != "" && (len(c.AdminReadToken) < MinTokenLength || c.AdminReadToken == c.AdminToken || c.AdminReadToken == c.NodeToken):
+		return fmt.Errorf("%s: must be at least %d characters and differ from the other tokens", EnvAdminReadToken, MinTokenLength)
 	case c.RequestTimeout <= 0 || c.HealthTimeout <= 0:
 		return fmt.Errorf("%s and %s must be positive", EnvRequestTimeout, EnvHealthTimeout)
 	case c.BodyLimit <= 0:

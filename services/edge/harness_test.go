@@ -18,8 +18,9 @@ import (
 )
 
 const (
-	adminToken = "admin-token-0123456789abcdef"
-	nodeToken  = "node-token-0123456789abcdef"
+	adminToken     = "admin-token-0123456789abcdef"
+	nodeToken      = "node-token-0123456789abcdef"
+	adminReadToken = "admin-read-token-0123456789abcdef"
 )
 
 type harness struct {
@@ -41,6 +42,7 @@ func testConfig() edge.Config {
 	cfg.Addr = "127.0.0.1:0"
 	cfg.AdminToken = adminToken
 	cfg.NodeToken = nodeToken
+	cfg.AdminReadToken = adminReadToken
 	cfg.RequestTimeout = 400 * time.Millisecond
 	cfg.HealthTimeout = 200 * time.Millisecond
 	cfg.ShutdownTimeout = 2 * time.Second

@@ -46,7 +46,7 @@ func (s *Service) routes() []Route {
 func (s *Service) adminRoute(cmd schemas.AdminCommand) Route {
 	base := AdminPrefix + "/" + cmd.Resource
 	route := func(method, path string, status int, build func(c *fiber.Ctx) (schemas.AdminRequest, *apiError)) Route {
-		return Route{Method: method, Path: path, need: accessAdmin, handler: s.admin(adminCall{cmd: cmd, status: status}, build)}
+		return Route{Method: method, Path: path, need: adminAccess(cmd.Permission), handler: s.admin(adminCall{cmd: cmd, status: status}, build)}
 	}
 	switch {
 	case cmd.Resource == schemas.ResourceUsage && cmd.Verb == schemas.VerbGet:

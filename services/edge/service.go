@@ -60,7 +60,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		js:       js,
 		log:      logging.For(deps.Log, Name),
 		metrics:  m,
-		tokens:   newTokens(cfg.AdminToken, cfg.NodeToken),
+		tokens:   newTokens(cfg.AdminToken, cfg.NodeToken, cfg.AdminReadToken),
 		patterns: map[string]string{},
 	}
 	s.app = fiber.New(fiber.Config{

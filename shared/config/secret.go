@@ -33,6 +33,14 @@ func (e *Env) Secret(name string) string {
 	return v
 }
 
+// OptionalSecret is Secret for a secret that may be left unset.
+func (e *Env) OptionalSecret(name string) string {
+	if _, ok := e.raw(name); !ok {
+		return ""
+	}
+	return e.Secret(name)
+}
+
 // SecretProblem says why a value is not a production secret, or "" when it is one.
 func SecretProblem(v string) string {
 	for _, s := range shippedSecrets {
