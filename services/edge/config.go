@@ -29,11 +29,11 @@ const (
 )
 
 type Config struct {
-	Addr            string
-	AdminToken      string
-	NodeToken       string
+	Addr       string
+	AdminToken string
+	NodeToken  string
 	// AdminReadToken, when set, runs the admin commands that only read (list, get).
-	AdminReadToken string
+	AdminReadToken  string
 	RequestTimeout  time.Duration
 	HealthTimeout   time.Duration
 	ReadTimeout     time.Duration
