@@ -9,6 +9,9 @@ const (
 	SubjectSessionClose     = "httvps.rpc.usage.session-close"
 	SubjectSessionKeepalive = "httvps.rpc.usage.keepalive"
 
+	// ServiceUsageSlots is the nats micro service of the aggregator that serves them.
+	ServiceUsageSlots = "usage-aggregator-slots"
+
 	VerbLimits = "limits"
 
 	// ControlRefresh asks the gateways to re-validate the named live sessions: their limits changed.
@@ -79,6 +82,11 @@ type KeepaliveReply struct {
 type SlotReply struct {
 	OK    bool      `json:"ok"`
 	Error *RPCError `json:"error,omitempty"`
+}
+
+// SlotSubjects are the requests a gateway sends for its sessions' slots and leases.
+func SlotSubjects() []string {
+	return []string{SubjectSessionOpen, SubjectSessionLease, SubjectSessionClose, SubjectSessionKeepalive}
 }
 
 func limitContracts() []Contract {

@@ -40,7 +40,7 @@ func (ss slotServer) Stop() error {
 
 func (s *Service) startSlots(ctx context.Context) (slotServer, error) {
 	svc, err := micro.AddService(s.nc, micro.Config{
-		Name:        ServiceName + "-slots",
+		Name:        schemas.ServiceUsageSlots,
 		Version:     ServiceVersion,
 		Description: "HTTVPS live-session slots and traffic leases for gateways",
 	})
