@@ -21,6 +21,7 @@ import (
 	"github.com/httvps/httvps/services/client"
 	"github.com/httvps/httvps/services/gateway"
 	"github.com/httvps/httvps/services/httvps/system"
+	"github.com/httvps/httvps/shared/config"
 	"github.com/httvps/httvps/shared/testkit"
 )
 
@@ -388,7 +389,7 @@ func startGatewayProcess(t *testing.T, natsURL, id string) (*exec.Cmd, string, s
 	}
 	addr := "127.0.0.1:" + strconv.Itoa(testkit.FreePort(t))
 	cmd := exec.Command(bin)
-	cmd.Env = append(os.Environ(),
+	cmd.Env = append(os.Environ(), config.EnvMode+"="+config.ModeDevelopment,
 		gateway.EnvGatewayID+"="+id, gateway.EnvRegion+"="+region, gateway.EnvNATSURL+"="+natsURL,
 		gateway.EnvListen+"="+addr, gateway.EnvTLSDir+"="+dir, gateway.EnvAllowTargets+"=127.0.0.0/8",
 		gateway.EnvKeepaliveInterval+"=200ms", gateway.EnvLogLevel+"=warn")

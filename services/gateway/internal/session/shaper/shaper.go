@@ -64,13 +64,23 @@ func (b *Bucket) Wait(ctx context.Context, n int) error {
 	}
 	for n > 0 {
 		step := min(n, b.lim.Burst())
-		if err := b.lim.WaitN(ctx, step); err != nil {
-			if ctx.Err() != nil {
+		r := b.lim.ReserveN(time.Now(), step)
+		if d := r.Delay(); d > 0 {
+			t := time.NewTimer(d)
+			select {
+			case <-t.C:
+			case <-ctx.Done():
+				t.Stop()
+				r.Cancel()
 				return ctx.Err()
 			}
-			return err
 		}
 		n -= step
 	}
-	return nil
+	return ctx.Err()
+}
+
+// delayAt is how long n bytes asked for at now wait: the schedule Wait sleeps on.
+func (b *Bucket) delayAt(now time.Time, n int) time.Duration {
+	return b.lim.ReserveN(now, n).DelayFrom(now)
 }

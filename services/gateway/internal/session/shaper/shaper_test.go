@@ -2,42 +2,42 @@ package shaper
 
 import (
 	"context"
-	"sync"
-	"sync/atomic"
+	"slices"
 	"testing"
 	"time"
 )
 
 func mbps(v int) *int { return &v }
 
-// measure runs streams that each move chunk-sized pieces through b until total bytes passed and
-// returns the bytes per second and what each stream moved.
-func measure(t *testing.T, b *Bucket, streams, chunk int, total int64) (float64, []int64) {
-	t.Helper()
-	var moved atomic.Int64
+// simulate runs streams that each ask for one chunk at a time, and ask again once it passed,
+// on the bucket's own schedule in virtual time, for d after an emptied bucket. It returns the
+// bytes per second and what each stream moved.
+func simulate(b *Bucket, streams, chunk int, d time.Duration) (float64, []int64) {
+	start := time.Unix(1_000_000, 0)
+	b.delayAt(start, b.lim.Burst())
+	ready := make([]time.Time, streams)
+	for i := range ready {
+		ready[i] = start
+	}
 	per := make([]int64, streams)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	// drain the initial burst so the measurement sees the steady rate
-	if err := b.Wait(ctx, b.lim.Burst()); err != nil {
-		t.Fatal(err)
-	}
-	start := time.Now()
-	var wg sync.WaitGroup
-	for i := range streams {
-		wg.Go(func() {
-			for moved.Load() < total {
-				if err := b.Wait(ctx, chunk); err != nil {
-					t.Error(err)
-					return
-				}
-				moved.Add(int64(chunk))
-				per[i] += int64(chunk)
+	var total int64
+	for {
+		next := 0
+		for i := range ready {
+			if ready[i].Before(ready[next]) {
+				next = i
 			}
-		})
+		}
+		at := ready[next]
+		passes := at.Add(b.delayAt(at, chunk))
+		if passes.After(start.Add(d)) {
+			break
+		}
+		per[next] += int64(chunk)
+		total += int64(chunk)
+		ready[next] = passes
 	}
-	wg.Wait()
-	return float64(moved.Load()) / time.Since(start).Seconds(), per
+	return float64(total) / d.Seconds(), per
 }
 
 func TestRateWithinFivePercent(t *testing.T) {
@@ -49,23 +49,33 @@ func TestRateWithinFivePercent(t *testing.T) {
 		{"40 Mbit/s, one stream", 40, 1},
 		{"40 Mbit/s, eight streams", 40, 8},
 		{"8 Mbit/s, three streams", 8, 3},
+		{"1000 Mbit/s, 64 streams", 1000, 64},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			b := New(mbps(tt.mbps))
 			want := float64(tt.mbps) * bytesPerMbit
-			got, per := measure(t, b, tt.streams, 16<<10, int64(want*2))
+			got, per := simulate(b, tt.streams, 16<<10, 10*time.Second)
 			if got < want*0.95 || got > want*1.05 {
 				t.Fatalf("rate %.0f B/s, want %.0f ± 5%%", got, want)
 			}
-			var lo, hi int64 = per[0], per[0]
-			for _, p := range per {
-				lo, hi = min(lo, p), max(hi, p)
-			}
-			if tt.streams > 1 && float64(lo) < 0.7*float64(hi) {
+			lo, hi := slices.Min(per), slices.Max(per)
+			if hi-lo > 16<<10 {
 				t.Fatalf("unfair split between streams: %v", per)
 			}
 		})
+	}
+}
+
+func TestWaitFollowsTheSchedule(t *testing.T) {
+	b := New(mbps(8)) // 1 MB/s, burst 250 kB
+	start := time.Now()
+	if err := b.Wait(context.Background(), b.lim.Burst()+100_000); err != nil {
+		t.Fatal(err)
+	}
+	// the burst passes at once, the 100 kB beyond it wait about 100 ms on the timer
+	if took := time.Since(start); took < 50*time.Millisecond {
+		t.Fatalf("%s for 100 kB beyond the burst at 1 MB/s, want the bucket to make it wait", took)
 	}
 }
 
