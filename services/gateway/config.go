@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/httvps/httvps/shared/config"
@@ -39,6 +40,15 @@ const (
 	EnvHeartbeatInterval = "HTTVPS_HEARTBEAT_INTERVAL"
 	EnvPendingLimit      = "HTTVPS_GATEWAY_PENDING_LIMIT"
 	EnvAllowTargets      = "HTTVPS_GATEWAY_ALLOW_TARGETS"
+	EnvDenyPorts         = "HTTVPS_GATEWAY_DENY_PORTS"
+	EnvAllowPorts        = "HTTVPS_GATEWAY_ALLOW_PORTS"
+	EnvDNSTimeout        = "HTTVPS_GATEWAY_DNS_TIMEOUT"
+	EnvDNSConcurrency    = "HTTVPS_GATEWAY_DNS_CONCURRENCY"
+	EnvNodeAttempts      = "HTTVPS_GATEWAY_NODE_ATTEMPTS"
+	EnvReplayLimit       = "HTTVPS_GATEWAY_REPLAY_LIMIT"
+	EnvNodeProbeInterval = "HTTVPS_GATEWAY_NODE_PROBE_INTERVAL"
+	EnvNodeProbeFor      = "HTTVPS_GATEWAY_NODE_PROBE_FOR"
+	EnvDialReportGap     = "HTTVPS_GATEWAY_DIAL_REPORT_GAP"
 )
 
 const (
@@ -74,6 +84,15 @@ type Config struct {
 	HeartbeatInterval time.Duration
 	PendingLimit      int
 	AllowTargets      []netip.Prefix
+	DenyPorts         []uint16
+	AllowPorts        []uint16
+	DNSTimeout        time.Duration
+	DNSConcurrency    int
+	NodeAttempts      int
+	ReplayLimit       int
+	NodeProbeInterval time.Duration
+	NodeProbeFor      time.Duration
+	DialReportGap     time.Duration
 }
 
 func DefaultConfig() Config {
@@ -102,6 +121,14 @@ func DefaultConfig() Config {
 		UsageInterval:     10 * time.Second,
 		HeartbeatInterval: 5 * time.Second,
 		PendingLimit:      100000,
+		DenyPorts:         []uint16{25},
+		DNSTimeout:        5 * time.Second,
+		DNSConcurrency:    256,
+		NodeAttempts:      3,
+		ReplayLimit:       16 << 10,
+		NodeProbeInterval: 2 * time.Second,
+		NodeProbeFor:      10 * time.Minute,
+		DialReportGap:     time.Second,
 	}
 }
 
@@ -135,7 +162,16 @@ func LoadConfig(env *config.Env) Config {
 		UsageInterval:     src.get(EnvUsageInterval).Duration(EnvUsageInterval, d.UsageInterval, 10*time.Millisecond),
 		HeartbeatInterval: src.get(EnvHeartbeatInterval).Duration(EnvHeartbeatInterval, d.HeartbeatInterval, 10*time.Millisecond),
 		PendingLimit:      src.get(EnvPendingLimit).Int(EnvPendingLimit, d.PendingLimit, 1, 10_000_000),
+		DNSTimeout:        src.get(EnvDNSTimeout).Duration(EnvDNSTimeout, d.DNSTimeout, 10*time.Millisecond),
+		DNSConcurrency:    src.get(EnvDNSConcurrency).Int(EnvDNSConcurrency, d.DNSConcurrency, 1, 65536),
+		NodeAttempts:      src.get(EnvNodeAttempts).Int(EnvNodeAttempts, d.NodeAttempts, 1, 16),
+		ReplayLimit:       src.get(EnvReplayLimit).Int(EnvReplayLimit, d.ReplayLimit, 0, 1<<20),
+		NodeProbeInterval: src.get(EnvNodeProbeInterval).Duration(EnvNodeProbeInterval, d.NodeProbeInterval, 10*time.Millisecond),
+		NodeProbeFor:      src.get(EnvNodeProbeFor).Duration(EnvNodeProbeFor, d.NodeProbeFor, 10*time.Millisecond),
+		DialReportGap:     src.get(EnvDialReportGap).Duration(EnvDialReportGap, d.DialReportGap, 10*time.Millisecond),
 	}
+	c.DenyPorts = ports(env, EnvDenyPorts, src.get(EnvDenyPorts).List(EnvDenyPorts, portStrings(d.DenyPorts)))
+	c.AllowPorts = ports(env, EnvAllowPorts, src.get(EnvAllowPorts).List(EnvAllowPorts, nil))
 	allow := src.get(EnvAllowTargets).List(EnvAllowTargets, nil)
 	prefixes, err := parsePrefixes(allow)
 	if err != nil {
@@ -166,6 +202,27 @@ func parsePrefixes(items []string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
+func ports(env *config.Env, name string, items []string) []uint16 {
+	out := make([]uint16, 0, len(items))
+	for _, item := range items {
+		p, err := strconv.ParseUint(item, 10, 16)
+		if err != nil || p == 0 {
+			env.Failf(name, "%q is not a port from 1 to 65535", item)
+			continue
+		}
+		out = append(out, uint16(p))
+	}
+	return out
+}
+
+func portStrings(ports []uint16) []string {
+	out := make([]string, len(ports))
+	for i, p := range ports {
+		out[i] = strconv.Itoa(int(p))
+	}
+	return out
+}
+
 type invalidSetting struct{ name, problem string }
 
 func (e *invalidSetting) Error() string { return e.name + ": " + e.problem }
@@ -183,6 +240,8 @@ func (c Config) Validate() error {
 		{EnvHelloTimeout, c.HelloTimeout}, {EnvRequestTimeout, c.RequestTimeout}, {EnvDialTimeout, c.DialTimeout},
 		{EnvWriteTimeout, c.WriteTimeout}, {EnvShutdownTimeout, c.ShutdownTimeout}, {EnvPingInterval, c.PingInterval},
 		{EnvUsageInterval, c.UsageInterval}, {EnvHeartbeatInterval, c.HeartbeatInterval},
+		{EnvDNSTimeout, c.DNSTimeout}, {EnvNodeProbeInterval, c.NodeProbeInterval}, {EnvNodeProbeFor, c.NodeProbeFor},
+		{EnvDialReportGap, c.DialReportGap},
 	}
 	for _, p := range positive {
 		if p.d <= 0 {
@@ -208,6 +267,12 @@ func (c Config) Validate() error {
 		return invalid(EnvStreamWindow, "%d must be at least %s (%d)", c.StreamWindow, EnvMaxFrameSize, c.MaxFrameSize)
 	case c.PendingLimit < 1:
 		return invalid(EnvPendingLimit, "must be at least 1")
+	case c.DNSConcurrency < 1:
+		return invalid(EnvDNSConcurrency, "must be at least 1")
+	case c.NodeAttempts < 1:
+		return invalid(EnvNodeAttempts, "must be at least 1")
+	case c.ReplayLimit < 0:
+		return invalid(EnvReplayLimit, "must not be negative")
 	}
 	return nil
 }
