@@ -137,6 +137,10 @@ func (s *Session) handle(kind int, msg []byte) error {
 		if st := s.stream(f.StreamID); st != nil {
 			st.onCredit(f.Credit)
 		}
+	case schemas.StreamOK:
+		if st := s.stream(f.StreamID); st != nil {
+			st.onOpened()
+		}
 	case schemas.StreamClose:
 		if st := s.stream(f.StreamID); st != nil {
 			if f.Code == "" {

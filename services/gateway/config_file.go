@@ -33,6 +33,8 @@ var fileKeys = map[string]string{
 	"max_streams":         EnvMaxStreams,
 	"max_frame_size":      EnvMaxFrameSize,
 	"stream_window":       EnvStreamWindow,
+	"max_stream_window":   EnvMaxStreamWindow,
+	"session_window":      EnvSessionWindow,
 	"usage_interval":      EnvUsageInterval,
 	"heartbeat_interval":  EnvHeartbeatInterval,
 	"pending_limit":       EnvPendingLimit,

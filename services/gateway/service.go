@@ -94,6 +94,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		GatewayID: cfg.GatewayID,
 		Limits: session.Limits{
 			MaxStreams: cfg.MaxStreams, MaxFrameSize: cfg.MaxFrameSize, Window: cfg.StreamWindow,
+			MaxWindow: cfg.MaxStreamWindow, SessionWindow: cfg.SessionWindow,
 			HelloTimeout: cfg.HelloTimeout, PingInterval: cfg.PingInterval, IdleTimeout: cfg.IdleTimeout,
 			WriteTimeout: cfg.WriteTimeout, DialTimeout: cfg.DialTimeout,
 		},

@@ -36,14 +36,16 @@ const (
 )
 
 type Limits struct {
-	MaxStreams   int
-	MaxFrameSize int
-	Window       int
-	HelloTimeout time.Duration
-	PingInterval time.Duration
-	IdleTimeout  time.Duration
-	WriteTimeout time.Duration
-	DialTimeout  time.Duration
+	MaxStreams    int
+	MaxFrameSize  int
+	Window        int
+	MaxWindow     int
+	SessionWindow int
+	HelloTimeout  time.Duration
+	PingInterval  time.Duration
+	IdleTimeout   time.Duration
+	WriteTimeout  time.Duration
+	DialTimeout   time.Duration
 }
 
 // Backend is the control plane as the handshake sees it.

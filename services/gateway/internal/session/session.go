@@ -9,6 +9,7 @@ import (
 	"github.com/httvps/httvps/schemas"
 	"github.com/httvps/httvps/services/gateway/internal/accounting"
 	"github.com/httvps/httvps/services/gateway/internal/upstream"
+	"github.com/httvps/httvps/shared/flow"
 	"github.com/httvps/httvps/shared/logging"
 	"github.com/rs/zerolog"
 )
@@ -33,6 +34,9 @@ type Session struct {
 	features    []string
 	binary      bool
 	flow        bool
+	confirm     bool
+	budget      *flow.Budget
+	rtt         rttMeter
 	chunk       int
 	startedAt   time.Time
 	nodes       *upstream.NodeSet

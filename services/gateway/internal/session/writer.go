@@ -95,6 +95,7 @@ func (w *writer) start() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.open = true
+	w.pingDue = w.s.flow
 	w.ping = time.AfterFunc(w.s.srv.Limits.PingInterval, w.onPing)
 	w.kick()
 }
@@ -217,6 +218,7 @@ func (w *writer) next() (f outFrame, ok, end bool) {
 	case w.pingDue:
 		w.pingDue = false
 		w.pings++
+		w.s.rtt.ping(w.pings, time.Now())
 		return outFrame{control: schemas.Ping{ID: w.pings}}, true, false
 	case w.data.n > 0:
 		f = w.data.pop()
