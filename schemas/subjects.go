@@ -21,6 +21,7 @@ const (
 	SubjectSessionStartedAll   = "httvps.session.started.*"
 	SubjectSessionEndedAll     = "httvps.session.ended.*"
 	SubjectOutlineDialsAll     = "httvps.health.dials.*"
+	SubjectOutlineMoveAll      = "httvps.control.outline_node.*.move"
 
 	SubjectValidateDevice = "httvps.rpc.accounts.validate-device"
 	SubjectAssignOutline  = "httvps.rpc.nodes.assign-outline"
