@@ -19,6 +19,7 @@ type demoSeed struct {
 	DeviceID string
 	Token    string
 	Region   string
+	NodeID   int64
 }
 
 type adminClient struct {
@@ -63,14 +64,15 @@ func seedDemo(ctx context.Context, a adminClient, cfg DemoConfig, outline *net.T
 	if err := ensureSubscription(ctx, a, user.ID, plan.ID); err != nil {
 		return demoSeed{}, err
 	}
-	if err := ensureOutlineNode(ctx, a, cfg, outline); err != nil {
+	nodeID, err := ensureOutlineNode(ctx, a, cfg, outline)
+	if err != nil {
 		return demoSeed{}, err
 	}
 	token, err := demoToken(ctx, a, cfg, user.ID)
 	if err != nil {
 		return demoSeed{}, err
 	}
-	return demoSeed{UserID: user.ID, DeviceID: cfg.DeviceID, Token: token, Region: cfg.Region}, nil
+	return demoSeed{UserID: user.ID, DeviceID: cfg.DeviceID, Token: token, Region: cfg.Region, NodeID: nodeID}, nil
 }
 
 func ensureSubscription(ctx context.Context, a adminClient, userID, planID int64) error {
@@ -86,7 +88,7 @@ func ensureSubscription(ctx context.Context, a adminClient, userID, planID int64
 	return a.call(ctx, schemas.ResourceSubscriptions, schemas.VerbCreate, schemas.AdminRequest{Body: body}, nil)
 }
 
-func ensureOutlineNode(ctx context.Context, a adminClient, cfg DemoConfig, outline *net.TCPAddr) error {
+func ensureOutlineNode(ctx context.Context, a adminClient, cfg DemoConfig, outline *net.TCPAddr) (int64, error) {
 	var nodes []struct {
 		ID         int64  `json:"id"`
 		InternalIP string `json:"internal_ip"`
@@ -94,18 +96,20 @@ func ensureOutlineNode(ctx context.Context, a adminClient, cfg DemoConfig, outli
 	}
 	req := schemas.AdminRequest{Filter: map[string]string{"region": cfg.Region}, Limit: 500}
 	if err := a.call(ctx, schemas.ResourceOutlineNodes, schemas.VerbList, req, &nodes); err != nil {
-		return err
+		return 0, err
 	}
 	for _, n := range nodes {
 		if n.InternalIP == outline.IP.String() && n.SSPort == outline.Port {
-			return a.call(ctx, schemas.ResourceOutlineNodes, schemas.VerbSetStatus, schemas.AdminRequest{ID: n.ID, Body: json.RawMessage(`{"status":"healthy"}`)}, nil)
+			return n.ID, a.call(ctx, schemas.ResourceOutlineNodes, schemas.VerbSetStatus, schemas.AdminRequest{ID: n.ID, Body: json.RawMessage(`{"status":"healthy"}`)}, nil)
 		}
 	}
 	body, _ := json.Marshal(map[string]any{
 		"region": cfg.Region, "name": "demo-outline", "internal_ip": outline.IP.String(), "ss_port": outline.Port,
 		"ss_method": cfg.OutlineMethod, "ss_password": cfg.OutlinePassword, "max_sessions": 1000,
 	})
-	return a.call(ctx, schemas.ResourceOutlineNodes, schemas.VerbCreate, schemas.AdminRequest{Body: body}, nil)
+	var created idObject
+	err := a.call(ctx, schemas.ResourceOutlineNodes, schemas.VerbCreate, schemas.AdminRequest{Body: body}, &created)
+	return created.ID, err
 }
 
 func demoToken(ctx context.Context, a adminClient, cfg DemoConfig, userID int64) (string, error) {

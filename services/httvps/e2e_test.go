@@ -42,7 +42,7 @@ func TestEndToEndDownloadThroughTheTunnelIsAccountedExactly(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			socks, tunnelDone := startClient(t, ctx, sys, token, mode.binary)
 
-			up, down := downloadThroughSOCKS(t, socks, sys.DemoPageURL()+"bytes/"+strconv.Itoa(downloadSize))
+			up, down := downloadThroughSOCKS(t, socks, sys.DemoPageURL(), downloadSize)
 
 			sessionID := onlySession(t, sys)
 			cancel()
@@ -104,9 +104,10 @@ func startClient(t *testing.T, ctx context.Context, sys *httvps.System, token st
 	return ln.Addr().String(), done
 }
 
-func downloadThroughSOCKS(t *testing.T, socksAddr, rawURL string) (up, down int64) {
+// downloadThroughSOCKS fetches size bytes of the demo page's pattern and checks every byte.
+func downloadThroughSOCKS(t *testing.T, socksAddr, pageURL string, size int) (up, down int64) {
 	t.Helper()
-	u, err := url.Parse(rawURL)
+	u, err := url.Parse(pageURL + "bytes/" + strconv.Itoa(size))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,8 +149,8 @@ func downloadThroughSOCKS(t *testing.T, socksAddr, rawURL string) (up, down int6
 			t.Fatalf("after %d bytes: %v", off, err)
 		}
 	}
-	if off != downloadSize {
-		t.Fatalf("downloaded %d bytes, want %d", off, downloadSize)
+	if off != int64(size) {
+		t.Fatalf("downloaded %d bytes, want %d", off, size)
 	}
 	return counted.written.Load(), counted.read.Load()
 }

@@ -106,6 +106,11 @@ func (sys *System) startServices(ctx context.Context) error {
 		if err := sys.demo.seedWithRetry(ctx, admin, seedWait); err != nil {
 			return err
 		}
+		agent, err := sys.demo.agent(sys.infra, sys.Services.NodeRegistry.HeartbeatInterval, sys.log, nil)
+		if err != nil {
+			return err
+		}
+		sys.group.start(context.WithoutCancel(ctx), component{"outline-agent", agent})
 	}
 	return nil
 }

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os/exec"
 	"strconv"
 	"sync"
 	"testing"
@@ -51,34 +50,7 @@ func outlineNode(tb testing.TB, metrics bool) *outlinenode.Node {
 
 // ssServer runs shadowsocks-libev's ss-server as its own process with the given password.
 func ssServer(tb testing.TB, pass string) string {
-	tb.Helper()
-	bin, err := exec.LookPath("ss-server")
-	if err != nil {
-		tb.Fatalf("ss-server not found (apt-get install shadowsocks-libev): %v", err)
-	}
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(testkit.FreePort(tb)))
-	host, port, _ := net.SplitHostPort(addr)
-	cmd := exec.Command(bin, "-s", host, "-p", port, "-k", pass, "-m", method, "-t", "30")
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(done)
-	}()
-	tb.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-	})
-	testkit.Eventually(tb, 10*time.Second, "ss-server listening", func() bool {
-		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
-	})
-	return addr
+	return testkit.StartSSServer(tb, method, pass).Addr()
 }
 
 func agentConfig(nodeAddr, target string) outlineagent.Config {
