@@ -11,6 +11,7 @@ import (
 	"github.com/httvps/httvps/services/edge"
 	"github.com/httvps/httvps/services/gateway"
 	noderegistry "github.com/httvps/httvps/services/node-registry"
+	outlineagent "github.com/httvps/httvps/services/outline-agent"
 	usageaggregator "github.com/httvps/httvps/services/usage-aggregator"
 	"github.com/httvps/httvps/shared/app"
 	"github.com/httvps/httvps/shared/config"
@@ -47,7 +48,11 @@ var binaryConfigs = map[string]func(env *config.Env){
 		app.LoadProcess(env, "edge", app.NATSOnly, "")
 	},
 	"services/gateway/cmd/httvps-gateway": func(env *config.Env) { gateway.LoadConfig(env) },
-	"migrations/cmd/httvps-migrate":       func(env *config.Env) { env.String(app.EnvDatabaseURL, "") },
+	"services/outline-agent/cmd/httvps-outline-agent": func(env *config.Env) {
+		outlineagent.LoadConfig(env)
+		app.LoadProcess(env, "outline-agent", app.NATSOnly, "")
+	},
+	"migrations/cmd/httvps-migrate": func(env *config.Env) { env.String(app.EnvDatabaseURL, "") },
 }
 
 func TestComposeSetsOnlyVariablesTheServicesKnow(t *testing.T) {
@@ -127,7 +132,7 @@ func TestComposeNATSConfigsExist(t *testing.T) {
 }
 
 func TestNATSServerConfigsParse(t *testing.T) {
-	for _, v := range []string{"HTTVPS_NATS_GATEWAY_PASSWORD", "HTTVPS_NATS_CONTROL_PASSWORD", "HTTVPS_NATS_OPERATOR_PASSWORD"} {
+	for _, v := range []string{"HTTVPS_NATS_GATEWAY_PASSWORD", "HTTVPS_NATS_CONTROL_PASSWORD", "HTTVPS_NATS_OPERATOR_PASSWORD", "HTTVPS_NATS_AGENT_PASSWORD"} {
 		t.Setenv(v, "test-password")
 	}
 	files, err := filepath.Glob(filepath.Join("..", "..", "nats", "*.conf"))

@@ -40,7 +40,7 @@ func TestEndToEndDownloadThroughTheTunnelIsAccountedExactly(t *testing.T) {
 
 			userID, token := sys.DemoUser()
 			ctx, cancel := context.WithCancel(context.Background())
-			socks, tunnelDone := startClient(t, ctx, sys, token, mode.binary)
+			socks, tunnelDone := startClient(t, ctx, sys, token, sys.Services.Demo.Region, mode.binary)
 
 			up, down := downloadThroughSOCKS(t, socks, sys.DemoPageURL(), downloadSize)
 
@@ -72,14 +72,14 @@ func TestEndToEndDownloadThroughTheTunnelIsAccountedExactly(t *testing.T) {
 	}
 }
 
-func startClient(t *testing.T, ctx context.Context, sys *httvps.System, token string, binary bool) (string, <-chan error) {
+func startClient(t *testing.T, ctx context.Context, sys *httvps.System, token, region string, binary bool) (string, <-chan error) {
 	t.Helper()
 	cfg := client.DefaultConfig()
 	cfg.Gateway = "wss://" + sys.GatewayAddr() + "/ws"
 	cfg.Insecure = true
 	cfg.DeviceID = "demo-device"
 	cfg.Token = token
-	cfg.Region = sys.Services.Demo.Region
+	cfg.Region = region
 	cfg.Binary = binary
 	cfg.FlowControl = binary
 	log := testkit.Logger(t)
