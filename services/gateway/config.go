@@ -210,8 +210,14 @@ func parsePrefixes(items []string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
+// noPorts as the whole value is an empty port list (an empty variable means the default).
+const noPorts = "none"
+
 func ports(env *config.Env, name string, items []string) []uint16 {
 	out := make([]uint16, 0, len(items))
+	if len(items) == 1 && items[0] == noPorts {
+		return out
+	}
 	for _, item := range items {
 		p, err := strconv.ParseUint(item, 10, 16)
 		if err != nil || p == 0 {
