@@ -18,6 +18,7 @@ import (
 	"github.com/httvps/httvps/services/gateway/internal/metrics"
 	"github.com/httvps/httvps/services/gateway/internal/session"
 	"github.com/httvps/httvps/services/gateway/internal/upstream"
+	"github.com/httvps/httvps/shared/corked"
 	"github.com/httvps/httvps/shared/logging"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -118,7 +119,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway: listen on %s: %w", cfg.Listen, err)
 	}
-	s.ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12})
+	s.ln = tls.NewListener(corked.Listener{Listener: ln}, &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12})
 	return s, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/httvps/httvps/schemas/wire"
 	"github.com/httvps/httvps/services/gateway/internal/accounting"
 	"github.com/httvps/httvps/services/gateway/internal/upstream"
+	"github.com/httvps/httvps/shared/corked"
 	"github.com/httvps/httvps/shared/flow"
 	"github.com/httvps/httvps/shared/logging"
 )
@@ -144,6 +145,10 @@ func (srv *Server) newSession(conn Conn, hello schemas.Hello, reply schemas.Vali
 		s.budget = flow.NewBudget(srv.Limits.SessionWindow)
 	}
 	s.chunk = min(maxChunk, wire.MaxStreamDataPayload(srv.Limits.MaxFrameSize, s.binary))
+	if s.binary {
+		s.chunk = min(s.chunk, recordChunk)
+	}
+	s.cork = corked.Of(conn)
 	s.out = newWriter(s)
 	return s
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/httvps/httvps/schemas"
 	"github.com/httvps/httvps/services/gateway/internal/accounting"
 	"github.com/httvps/httvps/services/gateway/internal/upstream"
+	"github.com/httvps/httvps/shared/corked"
 	"github.com/httvps/httvps/shared/flow"
 	"github.com/httvps/httvps/shared/logging"
 	"github.com/rs/zerolog"
@@ -37,6 +38,7 @@ type Session struct {
 	confirm     bool
 	budget      *flow.Budget
 	rtt         rttMeter
+	cork        *corked.Conn
 	chunk       int
 	startedAt   time.Time
 	nodes       *upstream.NodeSet

@@ -14,6 +14,10 @@ const (
 	controlQueue = 256
 	dataQueue    = 64
 	keptQueue    = 16
+	// inlineWrite: a stream that queues a small frame on an idle writer writes it itself,
+	// sparing the hand-off to a writer goroutine; bulk data keeps the writer goroutine, so
+	// reading the target and writing the client overlap.
+	inlineWrite = 4 << 10
 )
 
 // outFrame is a frame for the client: a control frame value, or stream data in a pooled chunk.
@@ -168,8 +172,16 @@ func (w *writer) push(kind int, f outFrame) bool {
 	}
 	if q, limit := w.queue(kind); q.n < limit && len(w.waiting[kind]) == 0 {
 		q.push(f)
-		w.kick()
+		inline := kind == dataKind && len(f.payload) <= inlineWrite && w.open && !w.active && !w.closed
+		if inline {
+			w.active = true
+		} else {
+			w.kick()
+		}
 		w.mu.Unlock()
+		if inline {
+			w.run()
+		}
 		return true
 	}
 	wt := &waiter{f: f, queued: make(chan struct{})}
@@ -204,8 +216,9 @@ func (w *writer) refill(kind int) {
 }
 
 // next takes the frame to write; ok is false when there is none, and end is true when the
-// session is over and the writer must finish.
-func (w *writer) next() (f outFrame, ok, end bool) {
+// session is over and the writer must finish. With none to write, the writer stops being
+// active only if mayStop: a corked writer must send what it gathered first.
+func (w *writer) next(mayStop bool) (f outFrame, ok, end bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	switch {
@@ -225,26 +238,49 @@ func (w *writer) next() (f outFrame, ok, end bool) {
 		w.refill(dataKind)
 		return f, true, false
 	}
+	if !mayStop {
+		return f, false, false
+	}
 	w.active = false
 	w.control.shrink()
 	w.data.shrink()
 	return f, false, false
 }
 
+// run writes queued frames until none is left. While frames follow each other the connection
+// is corked, so a burst of frames leaves in few system calls and a lone frame at once.
 func (w *writer) run() {
 	buf := w.s.srv.scratch.Get().(*[]byte)
 	defer w.s.srv.scratch.Put(buf)
+	cork, corked := w.s.cork, false
 	for {
-		f, ok, end := w.next()
-		if end {
+		f, ok, end := w.next(!corked)
+		var err error
+		switch {
+		case corked && (end || !ok):
+			corked = false
+			if err = cork.Uncork(); err == nil && !end {
+				continue
+			}
+		case end:
 			w.finish()
 			return
-		}
-		if !ok {
+		case !ok:
 			return
+		default:
+			if cork != nil && !corked {
+				cork.Cork()
+				corked = true
+			}
+			err = w.write(f, buf)
 		}
-		if err := w.write(f, buf); err != nil {
-			w.s.terminate(ending{reason: schemas.EndReasonClientClosed, message: "write: " + err.Error()})
+		if err != nil || end {
+			if corked {
+				_ = cork.Uncork()
+			}
+			if err != nil {
+				w.s.terminate(ending{reason: schemas.EndReasonClientClosed, message: "write: " + err.Error()})
+			}
 			w.finish()
 			return
 		}

@@ -60,7 +60,7 @@ func (n *Node) dial(ctx context.Context, timeout time.Duration, target netip.Add
 	}
 	tcp := raw.(*net.TCPConn)
 	_ = tcp.SetNoDelay(true)
-	ss := n.cipher.StreamConn(tcp)
+	ss := n.cipher.StreamConn(&bufferedTCP{TCPConn: tcp})
 	_ = tcp.SetWriteDeadline(time.Now().Add(timeout))
 	if _, err := ss.Write(addr); err != nil {
 		tcp.Close()
