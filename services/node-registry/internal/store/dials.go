@@ -34,6 +34,9 @@ type DialChange struct {
 // ApplyDialCount stores what a gateway saw when it dialed a node and re-evaluates the node's
 // mark. It returns the change, if any, and false when the node does not exist.
 func (s *Store) ApplyDialCount(ctx context.Context, gateway string, c DialCount, rule DialRule) (*DialChange, bool, error) {
+	if c.Failures == 0 {
+		return s.applyDialSuccesses(ctx, gateway, c, rule)
+	}
 	res, err := s.db.NewRaw(`INSERT INTO outline_node_dials AS d
 			(outline_node_id, gateway_node_name, failures, last_failure_at, last_success_at, last_error)
 		SELECT n.id, ?1,
@@ -54,7 +57,25 @@ func (s *Store) ApplyDialCount(ctx context.Context, gateway string, c DialCount,
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil, false, nil
 	}
-	changes, err := s.reevaluateDials(ctx, "n.id = ?", rule, c.NodeID)
+	return s.reevaluateNode(ctx, c.NodeID, rule)
+}
+
+// applyDialSuccesses resets a failing gateway's count; connects that only succeed, the usual
+// report, write nothing.
+func (s *Store) applyDialSuccesses(ctx context.Context, gateway string, c DialCount, rule DialRule) (*DialChange, bool, error) {
+	res, err := s.db.NewRaw(`UPDATE outline_node_dials SET failures = 0, last_success_at = now()
+		WHERE outline_node_id = ? AND gateway_node_name = ? AND failures > 0`, c.NodeID, gateway).Exec(ctx)
+	if err != nil {
+		return nil, false, fmt.Errorf("store successes of node %d from %s: %w", c.NodeID, gateway, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil, true, nil
+	}
+	return s.reevaluateNode(ctx, c.NodeID, rule)
+}
+
+func (s *Store) reevaluateNode(ctx context.Context, nodeID int64, rule DialRule) (*DialChange, bool, error) {
+	changes, err := s.reevaluateDials(ctx, "n.id = ?", rule, nodeID)
 	if err != nil || len(changes) == 0 {
 		return nil, true, err
 	}
