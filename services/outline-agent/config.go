@@ -70,7 +70,7 @@ func LoadConfig(env *config.Env) Config {
 		NodeID:         int64(env.Int(EnvNodeID, 0, 1, 1<<62)),
 		NodeAddr:       env.Required(EnvNodeAddr),
 		NodeMethod:     env.String(EnvNodeMethod, d.NodeMethod),
-		NodePassword:   env.Required(EnvNodePassword),
+		NodePassword:   env.Secret(EnvNodePassword),
 		ProbeTarget:    env.Required(EnvProbeTarget),
 		ProbeKind:      env.OneOf(EnvProbeKind, d.ProbeKind, ProbeHTTP, ProbeBanner),
 		ProbeTimeout:   env.Duration(EnvProbeTimeout, d.ProbeTimeout, 10*time.Millisecond),
