@@ -215,8 +215,11 @@ func TestComposeGivesEachProcessItsOwnIdentity(t *testing.T) {
 			}
 		}
 		want := natsauth.RoleService + "-" + name + ".nk"
-		if name == "gateway" {
+		switch name {
+		case "gateway":
 			want = natsauth.RoleGateway + "-" + svc.Environment[gateway.EnvGatewayID] + ".nk"
+		case "outline-agent":
+			want = natsauth.RoleAgent + "-" + svc.Environment[outlineagent.EnvNodeID] + ".nk"
 		}
 		if seed != want {
 			t.Errorf("%s: mounts seed %q at %s, want its own %s", name, seed, seedPath, want)
@@ -226,7 +229,7 @@ func TestComposeGivesEachProcessItsOwnIdentity(t *testing.T) {
 		}
 		seeds[seed] = name
 	}
-	if len(seeds) != 5 {
-		t.Errorf("%d NATS clients in compose, want accounts, node-registry, usage-aggregator, edge and gateway", len(seeds))
+	if len(seeds) != 6 {
+		t.Errorf("%d NATS clients in compose, want accounts, node-registry, usage-aggregator, edge, gateway and outline-agent", len(seeds))
 	}
 }
