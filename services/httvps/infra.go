@@ -33,6 +33,7 @@ type infra struct {
 	db         *bun.DB
 	natsURL    string
 	dsn        string
+	pgDir      string
 	pgLog      io.Closer
 }
 
@@ -98,10 +99,15 @@ func (in *infra) startNATS(ctx context.Context, cfg Config, log zerolog.Logger) 
 func (in *infra) startDatabase(ctx context.Context, cfg Config, pgLog io.Writer) error {
 	in.dsn = cfg.DatabaseURL
 	if in.dsn == "" {
-		cluster, err := pglocal.StartCluster(ctx, cfg.postgresDir(), cfg.LocalPGPort, pgLog)
+		dir, err := pglocal.DataDir(cfg.postgresDir())
 		if err != nil {
-			return fmt.Errorf("local postgres in %s (port %s=%d): %w", cfg.postgresDir(), EnvLocalPGPort, cfg.LocalPGPort, err)
+			return fmt.Errorf("local postgres in %s: %w", cfg.postgresDir(), err)
 		}
+		cluster, err := pglocal.StartCluster(ctx, dir, cfg.LocalPGPort, pgLog)
+		if err != nil {
+			return fmt.Errorf("local postgres in %s (port %s=%d): %w", dir, EnvLocalPGPort, cfg.LocalPGPort, err)
+		}
+		in.pgDir = dir
 		in.cluster = cluster
 		if err := cluster.CreateDatabase(ctx, localDatabase); err != nil {
 			return fmt.Errorf("local postgres: %w", err)
