@@ -39,6 +39,7 @@ const (
 	EnvHeartbeatInterval = "HTTVPS_HEARTBEAT_INTERVAL"
 	EnvPendingLimit      = "HTTVPS_GATEWAY_PENDING_LIMIT"
 	EnvAllowTargets      = "HTTVPS_GATEWAY_ALLOW_TARGETS"
+	EnvRevalidate        = "HTTVPS_GATEWAY_REVALIDATE_INTERVAL"
 )
 
 const (
@@ -74,6 +75,9 @@ type Config struct {
 	HeartbeatInterval time.Duration
 	PendingLimit      int
 	AllowTargets      []netip.Prefix
+	// RevalidateInterval is how often live sessions are validated again (also after every
+	// reconnect to NATS).
+	RevalidateInterval time.Duration
 }
 
 func DefaultConfig() Config {
@@ -82,26 +86,27 @@ func DefaultConfig() Config {
 		host = "local"
 	}
 	return Config{
-		GatewayID:         "gw-" + host,
-		Region:            "",
-		Listen:            "0.0.0.0:8443",
-		TLSDir:            ".data/tls",
-		NATSURL:           "nats://127.0.0.1:4222",
-		LogLevel:          "info",
-		Metrics:           true,
-		HelloTimeout:      10 * time.Second,
-		RequestTimeout:    3 * time.Second,
-		DialTimeout:       5 * time.Second,
-		PingInterval:      20 * time.Second,
-		IdleTimeout:       60 * time.Second,
-		WriteTimeout:      15 * time.Second,
-		ShutdownTimeout:   10 * time.Second,
-		MaxStreams:        256,
-		MaxFrameSize:      64 << 10,
-		StreamWindow:      256 << 10,
-		UsageInterval:     10 * time.Second,
-		HeartbeatInterval: 5 * time.Second,
-		PendingLimit:      100000,
+		GatewayID:          "gw-" + host,
+		Region:             "",
+		Listen:             "0.0.0.0:8443",
+		TLSDir:             ".data/tls",
+		NATSURL:            "nats://127.0.0.1:4222",
+		LogLevel:           "info",
+		Metrics:            true,
+		HelloTimeout:       10 * time.Second,
+		RequestTimeout:     3 * time.Second,
+		DialTimeout:        5 * time.Second,
+		PingInterval:       20 * time.Second,
+		IdleTimeout:        60 * time.Second,
+		WriteTimeout:       15 * time.Second,
+		ShutdownTimeout:    10 * time.Second,
+		MaxStreams:         256,
+		MaxFrameSize:       64 << 10,
+		StreamWindow:       256 << 10,
+		UsageInterval:      10 * time.Second,
+		HeartbeatInterval:  5 * time.Second,
+		PendingLimit:       100000,
+		RevalidateInterval: 5 * time.Minute,
 	}
 }
 
@@ -111,30 +116,31 @@ func LoadConfig(env *config.Env) Config {
 	d := DefaultConfig()
 	src := newSource(env)
 	c := Config{
-		GatewayID:         src.get(EnvGatewayID).String(EnvGatewayID, d.GatewayID),
-		Region:            src.get(EnvRegion).String(EnvRegion, d.Region),
-		PublicIP:          src.get(EnvPublicIP).String(EnvPublicIP, d.PublicIP),
-		InternalIP:        src.get(EnvInternalIP).String(EnvInternalIP, d.InternalIP),
-		Listen:            src.get(EnvListen).HostPort(EnvListen, d.Listen),
-		TLSCert:           src.get(EnvTLSCert).String(EnvTLSCert, d.TLSCert),
-		TLSKey:            src.get(EnvTLSKey).String(EnvTLSKey, d.TLSKey),
-		TLSDir:            src.get(EnvTLSDir).String(EnvTLSDir, d.TLSDir),
-		NATSURL:           src.get(EnvNATSURL).String(EnvNATSURL, d.NATSURL),
-		LogLevel:          src.get(EnvLogLevel).OneOf(EnvLogLevel, d.LogLevel, "trace", "debug", "info", "warn", "error"),
-		Metrics:           src.get(EnvMetrics).Bool(EnvMetrics, d.Metrics),
-		HelloTimeout:      src.get(EnvHelloTimeout).Duration(EnvHelloTimeout, d.HelloTimeout, 10*time.Millisecond),
-		RequestTimeout:    src.get(EnvRequestTimeout).Duration(EnvRequestTimeout, d.RequestTimeout, 10*time.Millisecond),
-		DialTimeout:       src.get(EnvDialTimeout).Duration(EnvDialTimeout, d.DialTimeout, 10*time.Millisecond),
-		PingInterval:      src.get(EnvPingInterval).Duration(EnvPingInterval, d.PingInterval, 10*time.Millisecond),
-		IdleTimeout:       src.get(EnvIdleTimeout).Duration(EnvIdleTimeout, d.IdleTimeout, 20*time.Millisecond),
-		WriteTimeout:      src.get(EnvWriteTimeout).Duration(EnvWriteTimeout, d.WriteTimeout, 10*time.Millisecond),
-		ShutdownTimeout:   src.get(EnvShutdownTimeout).Duration(EnvShutdownTimeout, d.ShutdownTimeout, 100*time.Millisecond),
-		MaxStreams:        src.get(EnvMaxStreams).Int(EnvMaxStreams, d.MaxStreams, 1, 65535),
-		MaxFrameSize:      src.get(EnvMaxFrameSize).Int(EnvMaxFrameSize, d.MaxFrameSize, minFrameSize, maxFrameSize),
-		StreamWindow:      src.get(EnvStreamWindow).Int(EnvStreamWindow, d.StreamWindow, minWindow, maxWindow),
-		UsageInterval:     src.get(EnvUsageInterval).Duration(EnvUsageInterval, d.UsageInterval, 10*time.Millisecond),
-		HeartbeatInterval: src.get(EnvHeartbeatInterval).Duration(EnvHeartbeatInterval, d.HeartbeatInterval, 10*time.Millisecond),
-		PendingLimit:      src.get(EnvPendingLimit).Int(EnvPendingLimit, d.PendingLimit, 1, 10_000_000),
+		GatewayID:          src.get(EnvGatewayID).String(EnvGatewayID, d.GatewayID),
+		Region:             src.get(EnvRegion).String(EnvRegion, d.Region),
+		PublicIP:           src.get(EnvPublicIP).String(EnvPublicIP, d.PublicIP),
+		InternalIP:         src.get(EnvInternalIP).String(EnvInternalIP, d.InternalIP),
+		Listen:             src.get(EnvListen).HostPort(EnvListen, d.Listen),
+		TLSCert:            src.get(EnvTLSCert).String(EnvTLSCert, d.TLSCert),
+		TLSKey:             src.get(EnvTLSKey).String(EnvTLSKey, d.TLSKey),
+		TLSDir:             src.get(EnvTLSDir).String(EnvTLSDir, d.TLSDir),
+		NATSURL:            src.get(EnvNATSURL).String(EnvNATSURL, d.NATSURL),
+		LogLevel:           src.get(EnvLogLevel).OneOf(EnvLogLevel, d.LogLevel, "trace", "debug", "info", "warn", "error"),
+		Metrics:            src.get(EnvMetrics).Bool(EnvMetrics, d.Metrics),
+		HelloTimeout:       src.get(EnvHelloTimeout).Duration(EnvHelloTimeout, d.HelloTimeout, 10*time.Millisecond),
+		RequestTimeout:     src.get(EnvRequestTimeout).Duration(EnvRequestTimeout, d.RequestTimeout, 10*time.Millisecond),
+		DialTimeout:        src.get(EnvDialTimeout).Duration(EnvDialTimeout, d.DialTimeout, 10*time.Millisecond),
+		PingInterval:       src.get(EnvPingInterval).Duration(EnvPingInterval, d.PingInterval, 10*time.Millisecond),
+		IdleTimeout:        src.get(EnvIdleTimeout).Duration(EnvIdleTimeout, d.IdleTimeout, 20*time.Millisecond),
+		WriteTimeout:       src.get(EnvWriteTimeout).Duration(EnvWriteTimeout, d.WriteTimeout, 10*time.Millisecond),
+		ShutdownTimeout:    src.get(EnvShutdownTimeout).Duration(EnvShutdownTimeout, d.ShutdownTimeout, 100*time.Millisecond),
+		MaxStreams:         src.get(EnvMaxStreams).Int(EnvMaxStreams, d.MaxStreams, 1, 65535),
+		MaxFrameSize:       src.get(EnvMaxFrameSize).Int(EnvMaxFrameSize, d.MaxFrameSize, minFrameSize, maxFrameSize),
+		StreamWindow:       src.get(EnvStreamWindow).Int(EnvStreamWindow, d.StreamWindow, minWindow, maxWindow),
+		UsageInterval:      src.get(EnvUsageInterval).Duration(EnvUsageInterval, d.UsageInterval, 10*time.Millisecond),
+		HeartbeatInterval:  src.get(EnvHeartbeatInterval).Duration(EnvHeartbeatInterval, d.HeartbeatInterval, 10*time.Millisecond),
+		PendingLimit:       src.get(EnvPendingLimit).Int(EnvPendingLimit, d.PendingLimit, 1, 10_000_000),
+		RevalidateInterval: src.get(EnvRevalidate).Duration(EnvRevalidate, d.RevalidateInterval, 100*time.Millisecond),
 	}
 	allow := src.get(EnvAllowTargets).List(EnvAllowTargets, nil)
 	prefixes, err := parsePrefixes(allow)
@@ -183,6 +189,7 @@ func (c Config) Validate() error {
 		{EnvHelloTimeout, c.HelloTimeout}, {EnvRequestTimeout, c.RequestTimeout}, {EnvDialTimeout, c.DialTimeout},
 		{EnvWriteTimeout, c.WriteTimeout}, {EnvShutdownTimeout, c.ShutdownTimeout}, {EnvPingInterval, c.PingInterval},
 		{EnvUsageInterval, c.UsageInterval}, {EnvHeartbeatInterval, c.HeartbeatInterval},
+		{EnvRevalidate, c.RevalidateInterval},
 	}
 	for _, p := range positive {
 		if p.d <= 0 {

@@ -2,6 +2,7 @@ package usageaggregator
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -99,21 +100,26 @@ func selectLost(ctx context.Context, tx bun.Tx, timeout time.Duration, limit int
 	if err != nil {
 		return nil, fmt.Errorf("select lost sessions: %w", err)
 	}
+	return scanEnded(rows, schemas.EndReasonGatewayLost)
+}
+
+// scanEnded reads the rows of a session closing query as SessionEnded events with the reason.
+func scanEnded(rows *sql.Rows, reason string) ([]schemas.SessionEnded, error) {
 	defer rows.Close()
 	var out []schemas.SessionEnded
 	for rows.Next() {
-		e := schemas.SessionEnded{Reason: schemas.EndReasonGatewayLost}
+		e := schemas.SessionEnded{Reason: reason}
 		var seq int64
 		if err := rows.Scan(&e.SessionID, &e.UserID, &e.DeviceID, &e.GatewayID, &e.Region, &e.OutlineNodeID,
 			&e.StartedAt, &e.EndedAt, &seq, &e.BytesUp, &e.BytesDown); err != nil {
-			return nil, fmt.Errorf("select lost sessions: scan: %w", err)
+			return nil, fmt.Errorf("scan %s sessions: %w", reason, err)
 		}
 		e.Seq = uint64(seq)
 		e.StartedAt, e.EndedAt = e.StartedAt.UTC(), e.EndedAt.UTC()
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("select lost sessions: %w", err)
+		return nil, fmt.Errorf("scan %s sessions: %w", reason, err)
 	}
 	return out, nil
 }
