@@ -66,6 +66,7 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"idle shorter than two pings", map[string]string{gateway.EnvPingInterval: "30s", gateway.EnvIdleTimeout: "40s"}, gateway.EnvIdleTimeout},
 		{"window below frame size", map[string]string{gateway.EnvMaxFrameSize: "65536", gateway.EnvStreamWindow: "32768"}, gateway.EnvStreamWindow},
 		{"bad log level", map[string]string{gateway.EnvLogLevel: "loud"}, gateway.EnvLogLevel},
+		{"re-validation too often", map[string]string{gateway.EnvRevalidate: "1ms"}, gateway.EnvRevalidate},
 		{"missing file", map[string]string{gateway.EnvConfigFile: "/nonexistent/gateway.yaml"}, gateway.EnvConfigFile},
 		{"unknown file key", map[string]string{gateway.EnvConfigFile: file("colour: blue\n")}, `unknown key "colour"`},
 		{"bad value in file", map[string]string{gateway.EnvConfigFile: file("max_streams: many\n")}, gateway.EnvMaxStreams},
