@@ -80,6 +80,8 @@ func TestSchemasRejectBadValues(t *testing.T) {
 		{"stream_id above uint32", "stream-data.json", []mutation{{"stream_id", json.Number("4294967296")}}},
 		{"stream_id not integer", "stream-data.json", []mutation{{"stream_id", 1.5}}},
 		{"stream_window credit 0", "stream-window.json", []mutation{{"credit", 0}}},
+		{"stream_ok stream_id 0", "stream-ok.json", []mutation{{"stream_id", 0}}},
+		{"stream_ok extra field", "stream-ok.json", []mutation{{"credit", 5}}},
 		{"payload not base64", "stream-data.json", []mutation{{"payload", "not base64!"}}},
 		{"payload null", "stream-data.json", []mutation{{"payload", json.RawMessage("null")}}},
 		{"target without port", "stream-open.json", []mutation{{"target", "example.com"}}},

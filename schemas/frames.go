@@ -10,13 +10,15 @@ const (
 	FrameStreamData   FrameType = "stream_data"
 	FrameStreamClose  FrameType = "stream_close"
 	FrameStreamWindow FrameType = "stream_window"
+	FrameStreamOK     FrameType = "stream_ok"
 	FramePing         FrameType = "ping"
 	FramePong         FrameType = "pong"
 )
 
 const (
-	FeatureBinary      = "binary"
-	FeatureFlowControl = "flow_control"
+	FeatureBinary        = "binary"
+	FeatureFlowControl   = "flow_control"
+	FeatureStreamConfirm = "stream_confirm"
 )
 
 type Hello struct {
@@ -40,6 +42,8 @@ type SessionLimits struct {
 	MaxStreams     int `json:"max_streams"`
 	MaxFrameSize   int `json:"max_frame_size"`
 	InitialWindow  int `json:"initial_window,omitempty"`
+	MaxWindow      int `json:"max_window,omitempty"`
+	SessionWindow  int `json:"session_window,omitempty"`
 	PingIntervalMS int `json:"ping_interval_ms"`
 	IdleTimeoutMS  int `json:"idle_timeout_ms"`
 }
@@ -75,6 +79,13 @@ type StreamWindow struct {
 	Type     FrameType `json:"type"`
 	StreamID uint32    `json:"stream_id"`
 	Credit   uint32    `json:"credit"`
+}
+
+// StreamOK confirms a stream_open: the target passed the policy and an Outline node took the
+// connection. Sent only with the stream_confirm feature, before any data of the stream.
+type StreamOK struct {
+	Type     FrameType `json:"type"`
+	StreamID uint32    `json:"stream_id"`
 }
 
 type Ping struct {

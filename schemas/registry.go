@@ -47,6 +47,7 @@ func Contracts() []Contract {
 		{"StreamData", "stream-data.schema.json", func() any { return new(StreamData) }},
 		{"StreamClose", "stream-close.schema.json", func() any { return new(StreamClose) }},
 		{"StreamWindow", "stream-window.schema.json", func() any { return new(StreamWindow) }},
+		{"StreamOK", "stream-ok.schema.json", func() any { return new(StreamOK) }},
 		{"Ping", "ping.schema.json", func() any { return new(Ping) }},
 		{"Pong", "pong.schema.json", func() any { return new(Pong) }},
 	}

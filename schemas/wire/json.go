@@ -41,6 +41,8 @@ func DecodeText(msg []byte) (any, error) {
 		return decodeStream(msg, *probe.Type, func(f schemas.StreamClose) uint32 { return f.StreamID })
 	case schemas.FrameStreamWindow:
 		return decodeStreamWindow(msg)
+	case schemas.FrameStreamOK:
+		return decodeStream(msg, *probe.Type, func(f schemas.StreamOK) uint32 { return f.StreamID })
 	case schemas.FramePing:
 		return decodeAny[schemas.Ping](msg)
 	case schemas.FramePong:
@@ -200,6 +202,9 @@ func AppendJSON(dst []byte, frame any) ([]byte, error) {
 		v = f
 	case schemas.StreamWindow:
 		f.Type = schemas.FrameStreamWindow
+		v = f
+	case schemas.StreamOK:
+		f.Type = schemas.FrameStreamOK
 		v = f
 	case schemas.Ping:
 		f.Type = schemas.FramePing

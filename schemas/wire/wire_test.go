@@ -42,6 +42,7 @@ func TestDecodeTextFrames(t *testing.T) {
 			schemas.StreamClose{Type: schemas.FrameStreamClose, StreamID: 13, Code: schemas.CodeUpstreamUnreachable}},
 		{"stream_window", `{"type":"stream_window","stream_id":13,"credit":65536}`,
 			schemas.StreamWindow{Type: schemas.FrameStreamWindow, StreamID: 13, Credit: 65536}},
+		{"stream_ok", `{"type":"stream_ok","stream_id":13}`, schemas.StreamOK{Type: schemas.FrameStreamOK, StreamID: 13}},
 		{"ping", `{"type":"ping","id":4}`, schemas.Ping{Type: schemas.FramePing, ID: 4}},
 		{"pong", `{"type":"pong"}`, schemas.Pong{Type: schemas.FramePong}},
 	}
@@ -75,6 +76,7 @@ func TestDecodeTextErrors(t *testing.T) {
 		{"stream id too large", `{"type":"stream_data","stream_id":4294967296,"payload":""}`, false, 0, `field "stream_id"`},
 		{"stream id zero", `{"type":"stream_data","stream_id":0,"payload":""}`, false, 0, "stream 0"},
 		{"stream_close without id", `{"type":"stream_close"}`, false, 0, "stream_close has no stream_id"},
+		{"stream_ok without id", `{"type":"stream_ok"}`, false, 0, "stream_ok has no stream_id"},
 		{"bad base64 canonical", `{"type":"stream_data","stream_id":9,"payload":"!!!!"}`, true, 9, "not valid base64"},
 		{"bad base64 reordered", `{"payload":"a","type":"stream_data","stream_id":9}`, true, 9, "not valid base64"},
 		{"no payload", `{"type":"stream_data","stream_id":9}`, true, 9, "no payload"},
@@ -145,6 +147,7 @@ func TestAppendJSONRoundTrip(t *testing.T) {
 		schemas.StreamData{StreamID: 4294967295, Payload: bytes.Repeat([]byte{0, 1, 2, 255}, 100)},
 		schemas.StreamClose{StreamID: 2, Code: schemas.CodeUpstreamUnreachable, Message: "refused"},
 		schemas.StreamWindow{StreamID: 2, Credit: 10},
+		schemas.StreamOK{StreamID: 7},
 		schemas.Ping{ID: 1},
 		schemas.Pong{ID: 1},
 	}
@@ -191,6 +194,9 @@ func withType(f any) any {
 		return v
 	case schemas.StreamWindow:
 		v.Type = schemas.FrameStreamWindow
+		return v
+	case schemas.StreamOK:
+		v.Type = schemas.FrameStreamOK
 		return v
 	case schemas.Ping:
 		v.Type = schemas.FramePing

@@ -26,6 +26,9 @@ const (
 	EnvPlatform    = "HTTVPS_CLIENT_PLATFORM"
 	EnvBinary      = "HTTVPS_CLIENT_BINARY"
 	EnvFlowControl = "HTTVPS_CLIENT_FLOW_CONTROL"
+	EnvConfirm     = "HTTVPS_CLIENT_STREAM_CONFIRM"
+	EnvJSON        = "HTTVPS_CLIENT_JSON"
+	EnvMaxWindow   = "HTTVPS_CLIENT_MAX_WINDOW"
 	EnvSOCKS       = "HTTVPS_CLIENT_SOCKS"
 	EnvConnectWait = "HTTVPS_CLIENT_CONNECT_WAIT"
 	EnvDialTimeout = "HTTVPS_CLIENT_DIAL_TIMEOUT"
@@ -52,9 +55,16 @@ type Config struct {
 	ClientVersion string
 	Platform      string
 
-	// Binary asks for binary stream frames; FlowControl for per-stream credit.
+	// Binary asks for binary stream frames, FlowControl for per-stream credit and Confirm for
+	// stream confirmation; all three are on by default. SpecOnly turns the three off.
 	Binary      bool
 	FlowControl bool
+	Confirm     bool
+
+	// MaxWindow is the largest receive window one stream grows to with flow control;
+	// SessionWindow bounds the growth of all streams of a session together.
+	MaxWindow     int
+	SessionWindow int
 
 	DialTimeout  time.Duration
 	HelloTimeout time.Duration
@@ -82,6 +92,11 @@ func DefaultConfig() Config {
 		DialTimeout:   10 * time.Second,
 		HelloTimeout:  15 * time.Second,
 		WriteTimeout:  15 * time.Second,
+		Binary:        true,
+		FlowControl:   true,
+		Confirm:       true,
+		MaxWindow:     8 << 20,
+		SessionWindow: 32 << 20,
 		RecvBuffer:    256 << 10,
 		ConnectWait:   ConnectWaitAuto,
 		SOCKS:         "127.0.0.1:1080",
@@ -92,8 +107,13 @@ func DefaultConfig() Config {
 	}
 }
 
+// SpecOnly turns off every negotiated feature: JSON frames as in the specification.
+func (c *Config) SpecOnly() {
+	c.Binary, c.FlowControl, c.Confirm = false, false, false
+}
+
 // LoadConfig reads the HTTVPS_CLIENT_* variables over the defaults; problems are collected in
-// env (see env.Err). Flow control defaults to on when binary frames are asked for.
+// env (see env.Err). HTTVPS_CLIENT_JSON=true asks for spec-only JSON frames.
 func LoadConfig(env *config.Env) Config {
 	d := DefaultConfig()
 	c := Config{
@@ -106,6 +126,10 @@ func LoadConfig(env *config.Env) Config {
 		ClientVersion: d.ClientVersion,
 		Platform:      env.String(EnvPlatform, d.Platform),
 		Binary:        env.Bool(EnvBinary, d.Binary),
+		FlowControl:   env.Bool(EnvFlowControl, d.FlowControl),
+		Confirm:       env.Bool(EnvConfirm, d.Confirm),
+		MaxWindow:     env.Int(EnvMaxWindow, d.MaxWindow, 16<<10, 1<<30),
+		SessionWindow: d.SessionWindow,
 		DialTimeout:   env.Duration(EnvDialTimeout, d.DialTimeout, 100*time.Millisecond),
 		HelloTimeout:  d.HelloTimeout,
 		WriteTimeout:  d.WriteTimeout,
@@ -116,7 +140,9 @@ func LoadConfig(env *config.Env) Config {
 		StableAfter:   d.StableAfter,
 		LogLevel:      env.OneOf(EnvLogLevel, d.LogLevel, "trace", "debug", "info", "warn", "error"),
 	}
-	c.FlowControl = env.Bool(EnvFlowControl, c.Binary)
+	if env.Bool(EnvJSON, false) {
+		c.SpecOnly()
+	}
 	wait, err := ParseConnectWait(env.String(EnvConnectWait, "auto"))
 	if err != nil {
 		env.Failf(EnvConnectWait, "%v", err)

@@ -108,6 +108,9 @@ func features(cfg Config) []string {
 	if cfg.FlowControl {
 		f = append(f, schemas.FeatureFlowControl)
 	}
+	if cfg.Confirm {
+		f = append(f, schemas.FeatureStreamConfirm)
+	}
 	return f
 }
 

@@ -127,8 +127,9 @@ func (e *env) config(d stack.Device, binary bool) client.Config {
 	cfg.DeviceID = d.DeviceUUID
 	cfg.Token = d.Token
 	cfg.Region = region
-	cfg.Binary = binary
-	cfg.FlowControl = binary
+	if !binary {
+		cfg.SpecOnly()
+	}
 	cfg.BackoffMin = 20 * time.Millisecond
 	cfg.BackoffMax = 200 * time.Millisecond
 	return cfg

@@ -99,25 +99,30 @@ func TestThroughTheRealGateway(t *testing.T) {
 	}
 
 	t.Run("socks refusals carry the gateway's codes", func(t *testing.T) {
-		cfg := e.config(e.device, false)
-		cfg.ConnectWait = 10 * time.Second
-		_, socksAddr, _ := runTunnel(t, cfg, e.log)
+		spec := e.config(e.device, false)
+		spec.ConnectWait = 10 * time.Second
+		_, specSOCKS, _ := runTunnel(t, spec, e.log)
+		_, confirmSOCKS, _ := runTunnel(t, e.config(e.device, true), e.log)
 		closed := testkit.FreePort(t)
 		tests := []struct {
 			name   string
+			socks  string
 			host   string
 			port   int
 			want   socks5.Reply
 			reason string
 		}{
-			{name: "private range", host: "10.1.2.3", port: 80, want: socks5.NotAllowed, reason: "TARGET_FORBIDDEN"},
-			{name: "unresolvable name", host: "no-such-host.invalid", port: 80, want: socks5.HostUnreachable, reason: "UPSTREAM_UNREACHABLE (cannot resolve)"},
-			{name: "closed port", host: "127.0.0.1", port: closed, want: socks5.HostUnreachable, reason: "UPSTREAM_UNREACHABLE"},
-			{name: "ipv6 loopback outside the allow list", host: "::1", port: webPort, want: socks5.NotAllowed, reason: "TARGET_FORBIDDEN"},
+			{"private range", confirmSOCKS, "10.1.2.3", 80, socks5.NotAllowed, "TARGET_FORBIDDEN"},
+			{"unresolvable name", confirmSOCKS, "no-such-host.invalid", 80, socks5.HostUnreachable, "UPSTREAM_UNREACHABLE (cannot resolve)"},
+			{"ipv6 loopback outside the allow list", confirmSOCKS, "::1", webPort, socks5.NotAllowed, "TARGET_FORBIDDEN"},
+			{"closed port, confirmed once the node took it", confirmSOCKS, "127.0.0.1", closed, socks5.Succeeded, "the node, not the target, confirms"},
+			{"spec-only: private range", specSOCKS, "10.1.2.3", 80, socks5.NotAllowed, "TARGET_FORBIDDEN"},
+			{"spec-only: unresolvable name", specSOCKS, "no-such-host.invalid", 80, socks5.HostUnreachable, "UPSTREAM_UNREACHABLE (cannot resolve)"},
+			{"spec-only: closed port within the connect wait", specSOCKS, "127.0.0.1", closed, socks5.HostUnreachable, "UPSTREAM_UNREACHABLE"},
 		}
 		for _, tt := range tests {
 			t.Run(tt.name, func(t *testing.T) {
-				if got := socksConnect(t, socksAddr, tt.host, tt.port); got != tt.want {
+				if got := socksConnect(t, tt.socks, tt.host, tt.port); got != tt.want {
 					t.Fatalf("reply %s, want %s (%s)", got, tt.want, tt.reason)
 				}
 			})

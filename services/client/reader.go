@@ -14,7 +14,11 @@ import (
 	"github.com/httvps/httvps/shared/logging"
 )
 
-const pooledChunk = 16 << 10
+const (
+	pooledChunk = 16 << 10
+	// relayBuffer lets WriteTo hand several received chunks to the application at once.
+	relayBuffer = 64 << 10
+)
 
 var (
 	chunkPool = sync.Pool{New: func() any { b := make([]byte, pooledChunk); return &b }}
@@ -136,6 +140,10 @@ func (s *Session) handle(kind int, msg []byte) error {
 	case schemas.StreamWindow:
 		if st := s.stream(f.StreamID); st != nil {
 			st.onCredit(f.Credit)
+		}
+	case schemas.StreamOK:
+		if st := s.stream(f.StreamID); st != nil {
+			st.onOpened()
 		}
 	case schemas.StreamClose:
 		if st := s.stream(f.StreamID); st != nil {

@@ -14,6 +14,7 @@ import (
 	"github.com/fasthttp/websocket"
 	"github.com/httvps/httvps/schemas"
 	"github.com/httvps/httvps/schemas/wire"
+	"github.com/httvps/httvps/shared/flow"
 	"github.com/httvps/httvps/shared/logging"
 	"github.com/rs/zerolog"
 )
@@ -43,9 +44,10 @@ type Session struct {
 	limits   schemas.SessionLimits
 	binary   bool
 	flow     bool
+	confirm  bool
 	chunk    int
 	window   int
-	grantAt  int
+	budget   *flow.Budget
 
 	wmu     sync.Mutex
 	scratch []byte
@@ -71,6 +73,7 @@ func newSession(conn *websocket.Conn, cfg Config, ok schemas.HelloOK, log zerolo
 	s := &Session{
 		cfg: cfg, conn: conn, id: ok.SessionID, features: ok.Features,
 		binary: negotiated(ok, schemas.FeatureBinary), flow: negotiated(ok, schemas.FeatureFlowControl),
+		confirm: negotiated(ok, schemas.FeatureStreamConfirm),
 		streams: map[uint32]*Stream{}, done: make(chan struct{}), readerDone: make(chan struct{}),
 	}
 	s.log = log.With().Str(logging.FieldSession, s.id).Logger()
@@ -89,7 +92,9 @@ func newSession(conn *websocket.Conn, cfg Config, ok schemas.HelloOK, log zerolo
 			s.window = cfg.RecvBuffer
 		}
 	}
-	s.grantAt = max(1, s.window/4)
+	if s.flow {
+		s.budget = flow.NewBudget(cfg.SessionWindow)
+	}
 	conn.SetReadLimit(int64(s.limits.MaxFrameSize + readLimitSlack))
 	go s.readLoop()
 	s.ping()
@@ -101,6 +106,7 @@ func (s *Session) Features() []string            { return s.features }
 func (s *Session) Limits() schemas.SessionLimits { return s.limits }
 func (s *Session) Binary() bool                  { return s.binary }
 func (s *Session) FlowControl() bool             { return s.flow }
+func (s *Session) StreamConfirm() bool           { return s.confirm }
 
 // Done is closed when the session has ended; Err then says why.
 func (s *Session) Done() <-chan struct{} { return s.done }
@@ -124,8 +130,9 @@ func (s *Session) Streams() int {
 }
 
 // OpenStream asks the gateway for a stream to target ("host:port"; host names are resolved by
-// the gateway). The protocol does not confirm a stream: a refusal arrives later as the
-// stream's error (see Stream.AwaitRefusal).
+// the gateway) and returns at once: data may be written before the gateway answers. With
+// stream_confirm the gateway confirms or refuses it (Stream.AwaitOpen); without it a refusal
+// arrives later as the stream's error (Stream.AwaitRefusal).
 func (s *Session) OpenStream(ctx context.Context, target string) (*Stream, error) {
 	if err := checkTarget(target); err != nil {
 		return nil, err
@@ -235,6 +242,9 @@ func (s *Session) stream(id uint32) *Stream {
 }
 
 func (s *Session) forget(st *Stream) {
+	if st.recv != nil {
+		st.recv.Close()
+	}
 	s.mu.Lock()
 	if s.streams[st.id] == st {
 		delete(s.streams, st.id)

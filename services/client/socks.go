@@ -127,7 +127,7 @@ func (srv *SOCKSServer) open(ctx context.Context, target string) (*Stream, error
 	if err != nil {
 		return nil, err
 	}
-	if err := st.AwaitRefusal(octx, st.s.connectWait()); err != nil {
+	if err := st.AwaitOpen(octx); err != nil {
 		st.Close()
 		return nil, err
 	}

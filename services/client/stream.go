@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/httvps/httvps/schemas"
+	"github.com/httvps/httvps/shared/flow"
 )
 
 // Stream is one multiplexed stream to a target. It is a net.Conn with CloseWrite (half-close:
@@ -19,17 +20,18 @@ type Stream struct {
 	s      *Session
 	id     uint32
 	target string
+	recv   *flow.Window
 	wmu    sync.Mutex
 
 	mu         sync.Mutex
 	chunks     []chunk
 	buffered   int
-	consumed   int
 	sendCredit int
 	remoteFin  bool
 	localFin   bool
 	closed     bool
 	gotData    bool
+	opened     bool
 	err        error
 	readDL     time.Time
 	writeDL    time.Time
@@ -42,11 +44,15 @@ type Stream struct {
 }
 
 func newStream(s *Session, id uint32, target string) *Stream {
-	return &Stream{
+	st := &Stream{
 		s: s, id: id, target: target, sendCredit: s.limits.InitialWindow,
 		readable: make(chan struct{}, 1), writable: make(chan struct{}, 1),
 		space: make(chan struct{}, 1), first: make(chan struct{}),
 	}
+	if s.flow {
+		st.recv = flow.NewWindow(s.window, s.cfg.MaxWindow, s.budget, time.Now())
+	}
+	return st
 }
 
 func signal(c chan struct{}) {
@@ -81,6 +87,37 @@ func (st *Stream) AwaitRefusal(ctx context.Context, wait time.Duration) error {
 		return st.err
 	}
 	return nil
+}
+
+// AwaitOpen waits for the gateway's answer to the stream_open: nil once it confirmed the
+// stream (or data or the target's end arrived), the refusal (*GatewayError or a session error)
+// otherwise. Without stream_confirm it falls back to AwaitRefusal with the configured
+// ConnectWait.
+func (st *Stream) AwaitOpen(ctx context.Context) error {
+	if !st.s.confirm {
+		return st.AwaitRefusal(ctx, st.s.connectWait())
+	}
+	select {
+	case <-st.first:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	switch {
+	case st.err != nil && !st.gotData && !st.opened:
+		return st.err
+	case st.closed:
+		return ErrStreamClosed
+	}
+	return nil
+}
+
+func (st *Stream) onOpened() {
+	st.mu.Lock()
+	st.opened = true
+	st.mu.Unlock()
+	st.markFirst()
 }
 
 // Err is the stream's failure, nil while it is fine.
@@ -175,11 +212,8 @@ func (st *Stream) Read(p []byte) (int, error) {
 		if len(st.chunks) > 0 {
 			n := st.take(p)
 			grant := 0
-			if st.s.flow && !st.remoteFin && st.err == nil {
-				st.consumed += n
-				if st.consumed >= st.s.grantAt {
-					grant, st.consumed = st.consumed, 0
-				}
+			if st.recv != nil && !st.remoteFin && st.err == nil {
+				grant, _ = st.recv.Consumed(n, flow.Use{Drained: len(st.chunks) == 0}, st.s.RTT(), time.Now())
 			}
 			st.mu.Unlock()
 			signal(st.space)
@@ -232,7 +266,7 @@ func (st *Stream) take(p []byte) int {
 // WriteTo relays the stream into w until the target's end of stream, without an extra copy.
 func (st *Stream) WriteTo(w io.Writer) (int64, error) {
 	var total int64
-	buf := make([]byte, pooledChunk)
+	buf := make([]byte, relayBuffer)
 	for {
 		n, err := st.Read(buf)
 		if n > 0 {

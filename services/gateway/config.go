@@ -35,6 +35,8 @@ const (
 	EnvMaxStreams        = "HTTVPS_MAX_STREAMS"
 	EnvMaxFrameSize      = "HTTVPS_GATEWAY_MAX_FRAME_SIZE"
 	EnvStreamWindow      = "HTTVPS_GATEWAY_STREAM_WINDOW"
+	EnvMaxStreamWindow   = "HTTVPS_GATEWAY_MAX_STREAM_WINDOW"
+	EnvSessionWindow     = "HTTVPS_GATEWAY_SESSION_WINDOW"
 	EnvUsageInterval     = "HTTVPS_USAGE_INTERVAL"
 	EnvHeartbeatInterval = "HTTVPS_HEARTBEAT_INTERVAL"
 	EnvPendingLimit      = "HTTVPS_GATEWAY_PENDING_LIMIT"
@@ -71,6 +73,8 @@ type Config struct {
 	MaxStreams        int
 	MaxFrameSize      int
 	StreamWindow      int
+	MaxStreamWindow   int
+	SessionWindow     int
 	UsageInterval     time.Duration
 	HeartbeatInterval time.Duration
 	PendingLimit      int
@@ -103,6 +107,8 @@ func DefaultConfig() Config {
 		MaxStreams:         256,
 		MaxFrameSize:       64 << 10,
 		StreamWindow:       256 << 10,
+		MaxStreamWindow:    8 << 20,
+		SessionWindow:      16 << 20,
 		UsageInterval:      10 * time.Second,
 		HeartbeatInterval:  5 * time.Second,
 		PendingLimit:       100000,
@@ -137,6 +143,8 @@ func LoadConfig(env *config.Env) Config {
 		MaxStreams:         src.get(EnvMaxStreams).Int(EnvMaxStreams, d.MaxStreams, 1, 65535),
 		MaxFrameSize:       src.get(EnvMaxFrameSize).Int(EnvMaxFrameSize, d.MaxFrameSize, minFrameSize, maxFrameSize),
 		StreamWindow:       src.get(EnvStreamWindow).Int(EnvStreamWindow, d.StreamWindow, minWindow, maxWindow),
+		MaxStreamWindow:    src.get(EnvMaxStreamWindow).Int(EnvMaxStreamWindow, d.MaxStreamWindow, minWindow, maxWindow),
+		SessionWindow:      src.get(EnvSessionWindow).Int(EnvSessionWindow, d.SessionWindow, 0, 1<<30),
 		UsageInterval:      src.get(EnvUsageInterval).Duration(EnvUsageInterval, d.UsageInterval, 10*time.Millisecond),
 		HeartbeatInterval:  src.get(EnvHeartbeatInterval).Duration(EnvHeartbeatInterval, d.HeartbeatInterval, 10*time.Millisecond),
 		PendingLimit:       src.get(EnvPendingLimit).Int(EnvPendingLimit, d.PendingLimit, 1, 10_000_000),
@@ -213,6 +221,8 @@ func (c Config) Validate() error {
 		return invalid(EnvMaxFrameSize, "must be from %d to %d bytes", minFrameSize, maxFrameSize)
 	case c.StreamWindow < c.MaxFrameSize:
 		return invalid(EnvStreamWindow, "%d must be at least %s (%d)", c.StreamWindow, EnvMaxFrameSize, c.MaxFrameSize)
+	case c.MaxStreamWindow < c.StreamWindow:
+		return invalid(EnvMaxStreamWindow, "%d must be at least %s (%d)", c.MaxStreamWindow, EnvStreamWindow, c.StreamWindow)
 	case c.PendingLimit < 1:
 		return invalid(EnvPendingLimit, "must be at least 1")
 	}

@@ -33,11 +33,13 @@ var fileKeys = map[string]string{
 	"max_streams":         EnvMaxStreams,
 	"max_frame_size":      EnvMaxFrameSize,
 	"stream_window":       EnvStreamWindow,
+	"max_stream_window":   EnvMaxStreamWindow,
+	"session_window":      EnvSessionWindow,
 	"usage_interval":      EnvUsageInterval,
 	"heartbeat_interval":  EnvHeartbeatInterval,
 	"pending_limit":       EnvPendingLimit,
-	"allow_targets":       EnvAllowTargets,
 	"revalidate_interval": EnvRevalidate,
+	"allow_targets":       EnvAllowTargets,
 }
 
 // source picks, per variable, the environment when it sets the variable and the file otherwise.

@@ -21,6 +21,8 @@ func TestHelloOKNegotiatesFeaturesAndLimits(t *testing.T) {
 		c.MaxStreams = 9
 		c.MaxFrameSize = 32 << 10
 		c.StreamWindow = 128 << 10
+		c.MaxStreamWindow = 1 << 20
+		c.SessionWindow = 4 << 20
 	})
 	tests := []struct {
 		name     string
@@ -31,6 +33,8 @@ func TestHelloOKNegotiatesFeaturesAndLimits(t *testing.T) {
 		{"spec client", nil, nil, 0},
 		{"binary", []string{"binary"}, []string{"binary"}, 0},
 		{"both and an unknown one", []string{"flow_control", "telepathy", "binary"}, []string{"binary", "flow_control"}, 128 << 10},
+		{"confirmation alone", []string{"stream_confirm"}, []string{"stream_confirm"}, 0},
+		{"every feature", []string{"stream_confirm", "flow_control", "binary"}, []string{"binary", "flow_control", "stream_confirm"}, 128 << 10},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -44,6 +48,9 @@ func TestHelloOKNegotiatesFeaturesAndLimits(t *testing.T) {
 			}
 			want := schemas.SessionLimits{MaxStreams: 9, MaxFrameSize: 32 << 10, InitialWindow: tt.window,
 				PingIntervalMS: int(w.gw.Config.PingInterval.Milliseconds()), IdleTimeoutMS: int(w.gw.Config.IdleTimeout.Milliseconds())}
+			if tt.window > 0 {
+				want.MaxWindow, want.SessionWindow = 1<<20, 4<<20
+			}
 			if ok.Limits == nil || *ok.Limits != want {
 				t.Fatalf("limits = %+v, want %+v", ok.Limits, want)
 			}

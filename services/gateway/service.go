@@ -15,6 +15,7 @@ import (
 	"github.com/httvps/httvps/services/gateway/internal/backend"
 	"github.com/httvps/httvps/services/gateway/internal/certs"
 	"github.com/httvps/httvps/services/gateway/internal/control"
+	"github.com/httvps/httvps/services/gateway/internal/corked"
 	"github.com/httvps/httvps/services/gateway/internal/metrics"
 	"github.com/httvps/httvps/services/gateway/internal/session"
 	"github.com/httvps/httvps/services/gateway/internal/upstream"
@@ -95,6 +96,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		GatewayID: cfg.GatewayID,
 		Limits: session.Limits{
 			MaxStreams: cfg.MaxStreams, MaxFrameSize: cfg.MaxFrameSize, Window: cfg.StreamWindow,
+			MaxWindow: cfg.MaxStreamWindow, SessionWindow: cfg.SessionWindow,
 			HelloTimeout: cfg.HelloTimeout, PingInterval: cfg.PingInterval, IdleTimeout: cfg.IdleTimeout,
 			WriteTimeout: cfg.WriteTimeout, DialTimeout: cfg.DialTimeout,
 		},
@@ -121,7 +123,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gateway: listen on %s: %w", cfg.Listen, err)
 	}
-	s.ln = tls.NewListener(ln, &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12})
+	s.ln = tls.NewListener(corked.Listener{Listener: ln}, &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12})
 	return s, nil
 }
 

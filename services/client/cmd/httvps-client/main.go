@@ -106,7 +106,7 @@ func parse(args []string, env *config.Env) (client.Config, error) {
 		fmt.Fprintf(fs.Output(), "\nEvery flag can also be set with its HTTVPS_CLIENT_* variable (docs/client.md).\n")
 	}
 	var tokenFile, connectWait string
-	var version bool
+	var version, specOnly bool
 	fs.StringVar(&cfg.Gateway, "gateway", cfg.Gateway, "gateway WebSocket URL ("+client.EnvGateway+")")
 	fs.StringVar(&cfg.CAFile, "ca", cfg.CAFile, "PEM file with the CA that signed the gateway's certificate ("+client.EnvCA+")")
 	fs.BoolVar(&cfg.Insecure, "insecure", cfg.Insecure, "do not verify the gateway's certificate, for the development certificate only ("+client.EnvInsecure+")")
@@ -115,10 +115,13 @@ func parse(args []string, env *config.Env) (client.Config, error) {
 	fs.StringVar(&tokenFile, "token-file", "", "file holding the device access token")
 	fs.StringVar(&cfg.Region, "region", cfg.Region, "region code, e.g. eu-1 ("+client.EnvRegion+")")
 	fs.StringVar(&cfg.Platform, "platform", cfg.Platform, "platform sent in hello ("+client.EnvPlatform+")")
-	fs.BoolVar(&cfg.Binary, "binary", cfg.Binary, "binary stream frames instead of JSON ("+client.EnvBinary+")")
-	fs.BoolVar(&cfg.FlowControl, "flow-control", cfg.FlowControl, "per-stream credit flow control; default on with --binary ("+client.EnvFlowControl+")")
+	fs.BoolVar(&specOnly, "json", false, "spec-only JSON frames: no binary frames, flow control or stream confirmation ("+client.EnvJSON+")")
+	fs.BoolVar(&cfg.Binary, "binary", cfg.Binary, "binary stream frames ("+client.EnvBinary+")")
+	fs.BoolVar(&cfg.FlowControl, "flow-control", cfg.FlowControl, "per-stream credit flow control with auto-tuned windows ("+client.EnvFlowControl+")")
+	fs.BoolVar(&cfg.Confirm, "stream-confirm", cfg.Confirm, "the gateway confirms each stream, so SOCKS CONNECT answers as soon as the node took it ("+client.EnvConfirm+")")
+	fs.IntVar(&cfg.MaxWindow, "max-window", cfg.MaxWindow, "largest receive window of one stream in bytes ("+client.EnvMaxWindow+")")
 	fs.StringVar(&cfg.SOCKS, "socks", cfg.SOCKS, "SOCKS5 listen address ("+client.EnvSOCKS+")")
-	fs.StringVar(&connectWait, "connect-wait", "auto", "how long a SOCKS CONNECT waits for the gateway to refuse the target: auto, 0 or a duration ("+client.EnvConnectWait+")")
+	fs.StringVar(&connectWait, "connect-wait", "auto", "without stream confirmation: how long a SOCKS CONNECT waits for the gateway to refuse the target: auto, 0 or a duration ("+client.EnvConnectWait+")")
 	fs.DurationVar(&cfg.DialTimeout, "dial-timeout", cfg.DialTimeout, "connect and TLS/WebSocket handshake timeout ("+client.EnvDialTimeout+")")
 	fs.DurationVar(&cfg.BackoffMin, "backoff-min", cfg.BackoffMin, "first reconnection delay ("+client.EnvBackoffMin+")")
 	fs.DurationVar(&cfg.BackoffMax, "backoff-max", cfg.BackoffMax, "largest reconnection delay ("+client.EnvBackoffMax+")")
@@ -139,8 +142,8 @@ func parse(args []string, env *config.Env) (client.Config, error) {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if !set["flow-control"] && env.String(client.EnvFlowControl, "") == "" {
-		cfg.FlowControl = cfg.Binary
+	if specOnly {
+		cfg.SpecOnly()
 	}
 	if set["connect-wait"] {
 		d, err := client.ParseConnectWait(connectWait)

@@ -28,14 +28,24 @@ func TestParse(t *testing.T) {
 		check func(t *testing.T, c client.Config)
 		usage string
 	}{
-		{name: "defaults: JSON without flow control, auto connect wait", args: required, check: func(t *testing.T, c client.Config) {
-			if c.Binary || c.FlowControl || c.ConnectWait != client.ConnectWaitAuto || c.SOCKS != "127.0.0.1:1080" {
+		{name: "defaults: binary, flow control, stream confirmation", args: required, check: func(t *testing.T, c client.Config) {
+			if !c.Binary || !c.FlowControl || !c.Confirm || c.ConnectWait != client.ConnectWaitAuto || c.SOCKS != "127.0.0.1:1080" {
 				t.Fatalf("%+v", c)
 			}
 		}},
-		{name: "binary turns flow control on", args: append(required, "--binary"), check: func(t *testing.T, c client.Config) {
-			if !c.Binary || !c.FlowControl {
-				t.Fatalf("binary %v flow %v", c.Binary, c.FlowControl)
+		{name: "--json is spec-only", args: append(required, "--json"), check: func(t *testing.T, c client.Config) {
+			if c.Binary || c.FlowControl || c.Confirm {
+				t.Fatalf("binary %v flow %v confirm %v", c.Binary, c.FlowControl, c.Confirm)
+			}
+		}},
+		{name: "spec-only from the environment", args: required, env: map[string]string{client.EnvJSON: "true"}, check: func(t *testing.T, c client.Config) {
+			if c.Binary || c.FlowControl || c.Confirm {
+				t.Fatalf("binary %v flow %v confirm %v", c.Binary, c.FlowControl, c.Confirm)
+			}
+		}},
+		{name: "confirmation off alone", args: append(required, "--stream-confirm=false"), check: func(t *testing.T, c client.Config) {
+			if !c.Binary || !c.FlowControl || c.Confirm {
+				t.Fatalf("binary %v flow %v confirm %v", c.Binary, c.FlowControl, c.Confirm)
 			}
 		}},
 		{name: "binary without flow control when asked", args: append(required, "--binary", "--flow-control=false"), check: func(t *testing.T, c client.Config) {

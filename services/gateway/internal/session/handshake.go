@@ -12,11 +12,13 @@ import (
 	"github.com/httvps/httvps/schemas"
 	"github.com/httvps/httvps/schemas/wire"
 	"github.com/httvps/httvps/services/gateway/internal/accounting"
+	"github.com/httvps/httvps/services/gateway/internal/corked"
 	"github.com/httvps/httvps/services/gateway/internal/upstream"
+	"github.com/httvps/httvps/shared/flow"
 	"github.com/httvps/httvps/shared/logging"
 )
 
-var supportedFeatures = []string{schemas.FeatureBinary, schemas.FeatureFlowControl}
+var supportedFeatures = []string{schemas.FeatureBinary, schemas.FeatureFlowControl, schemas.FeatureStreamConfirm}
 
 // handshake reads hello, asks the control plane and answers hello_ok. On failure it has
 // already sent the error frame and closed conn.
@@ -138,7 +140,15 @@ func (srv *Server) newSession(conn Conn, hello schemas.Hello, reply schemas.Vali
 	}
 	s.binary = slices.Contains(s.features, schemas.FeatureBinary)
 	s.flow = slices.Contains(s.features, schemas.FeatureFlowControl)
+	s.confirm = slices.Contains(s.features, schemas.FeatureStreamConfirm)
+	if s.flow {
+		s.budget = flow.NewBudget(srv.Limits.SessionWindow)
+	}
 	s.chunk = min(maxChunk, wire.MaxStreamDataPayload(srv.Limits.MaxFrameSize, s.binary))
+	if s.binary {
+		s.chunk = min(s.chunk, recordChunk)
+	}
+	s.cork = corked.Of(conn)
 	s.out = newWriter(s)
 	return s
 }
@@ -153,6 +163,8 @@ func (s *Session) sendHelloOK() error {
 	}
 	if s.flow {
 		limits.InitialWindow = l.Window
+		limits.MaxWindow = max(l.Window, l.MaxWindow)
+		limits.SessionWindow = l.SessionWindow
 	}
 	msg, err := wire.AppendJSON(nil, schemas.HelloOK{SessionID: s.id, Features: s.features, Limits: limits})
 	if err != nil {
@@ -178,6 +190,8 @@ func frameType(frame any) schemas.FrameType {
 		return schemas.FrameStreamClose
 	case schemas.StreamWindow:
 		return schemas.FrameStreamWindow
+	case schemas.StreamOK:
+		return schemas.FrameStreamOK
 	case schemas.Ping:
 		return schemas.FramePing
 	case schemas.Pong:

@@ -121,10 +121,11 @@ func (b *inbox) written(n int) (empty bool) {
 	return empty
 }
 
-// acked records credit granted back to the client.
-func (b *inbox) acked(n int) {
+// acked records credit granted back to the client: consumed bytes and growth of the window.
+func (b *inbox) acked(consumed, growth int) {
 	b.mu.Lock()
-	b.unacked -= n
+	b.unacked -= consumed
+	b.window += growth
 	b.mu.Unlock()
 }
 

@@ -24,7 +24,7 @@ func TestInboxFlowControlWindow(t *testing.T) {
 	if err := b.push(ctx, make([]byte, 1), true); err == nil {
 		t.Fatal("written but unacknowledged bytes must still count")
 	}
-	b.acked(6)
+	b.acked(6, 0)
 	if err := b.push(ctx, make([]byte, 6), true); err != nil {
 		t.Fatalf("after credit: %v", err)
 	}

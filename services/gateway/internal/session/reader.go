@@ -112,6 +112,7 @@ func (s *Session) dispatch(frame any) (ending, bool) {
 	case schemas.Ping:
 		s.out.sendControl(schemas.Pong{ID: f.ID})
 	case schemas.Pong:
+		s.rtt.pong(f.ID, time.Now())
 	default:
 		return protocolEnding(fmt.Sprintf("a client may not send %s after hello", frameType(frame))), true
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/fasthttp/websocket"
 	"github.com/httvps/httvps/schemas"
+	"github.com/httvps/httvps/schemas/wire"
 	"github.com/httvps/httvps/services/gateway/internal/accounting"
 	"github.com/httvps/httvps/services/gateway/internal/metrics"
 	"github.com/httvps/httvps/services/gateway/internal/upstream"
@@ -33,17 +34,22 @@ const (
 	textMessage   = websocket.TextMessage
 	binaryMessage = websocket.BinaryMessage
 	maxChunk      = 16 << 10
+	// recordChunk is the binary payload whose WebSocket message fills one TLS record (16 KiB
+	// of plaintext less a 4-byte WebSocket header and the 5-byte binary header).
+	recordChunk = maxChunk - 4 - wire.BinaryHeaderSize
 )
 
 type Limits struct {
-	MaxStreams   int
-	MaxFrameSize int
-	Window       int
-	HelloTimeout time.Duration
-	PingInterval time.Duration
-	IdleTimeout  time.Duration
-	WriteTimeout time.Duration
-	DialTimeout  time.Duration
+	MaxStreams    int
+	MaxFrameSize  int
+	Window        int
+	MaxWindow     int
+	SessionWindow int
+	HelloTimeout  time.Duration
+	PingInterval  time.Duration
+	IdleTimeout   time.Duration
+	WriteTimeout  time.Duration
+	DialTimeout   time.Duration
 }
 
 // Backend is the control plane as the handshake sees it.

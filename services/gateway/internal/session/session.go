@@ -8,7 +8,9 @@ import (
 
 	"github.com/httvps/httvps/schemas"
 	"github.com/httvps/httvps/services/gateway/internal/accounting"
+	"github.com/httvps/httvps/services/gateway/internal/corked"
 	"github.com/httvps/httvps/services/gateway/internal/upstream"
+	"github.com/httvps/httvps/shared/flow"
 	"github.com/httvps/httvps/shared/logging"
 	"github.com/rs/zerolog"
 )
@@ -33,6 +35,10 @@ type Session struct {
 	features    []string
 	binary      bool
 	flow        bool
+	confirm     bool
+	budget      *flow.Budget
+	rtt         rttMeter
+	cork        *corked.Conn
 	chunk       int
 	startedAt   time.Time
 	nodes       *upstream.NodeSet

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"sync/atomic"
+	"time"
 
 	"github.com/httvps/httvps/schemas"
 	"github.com/httvps/httvps/services/gateway/internal/metrics"
 	"github.com/httvps/httvps/services/gateway/internal/upstream"
+	"github.com/httvps/httvps/shared/flow"
 	"github.com/httvps/httvps/shared/logging"
 )
 
@@ -20,6 +22,7 @@ type stream struct {
 	target string
 	inbox  *inbox
 	credit *credit
+	recv   *flow.Window
 	ctx    context.Context
 	cancel context.CancelFunc
 	ended  atomic.Bool
@@ -37,6 +40,9 @@ func (s *Session) addStream(f schemas.StreamOpen) (*stream, bool) {
 		inbox:  newInbox(s.srv.Limits.Window),
 		credit: newCredit(s.flow, s.srv.Limits.Window),
 	}
+	if s.flow {
+		st.recv = flow.NewWindow(s.srv.Limits.Window, s.srv.Limits.MaxWindow, s.budget, time.Now())
+	}
 	s.streams[f.StreamID] = st
 	s.srv.Metrics.StreamsActive.Inc()
 	return st, true
@@ -45,6 +51,9 @@ func (s *Session) addStream(f schemas.StreamOpen) (*stream, bool) {
 func (st *stream) remove() {
 	st.cancel()
 	st.inbox.close()
+	if st.recv != nil {
+		st.recv.Close()
+	}
 	st.detach()
 }
 
@@ -86,6 +95,9 @@ func (st *stream) run() {
 		return
 	}
 	defer conn.Close()
+	if st.s.confirm {
+		st.s.out.sendStream(outFrame{control: schemas.StreamOK{StreamID: st.id}})
+	}
 	stop := context.AfterFunc(st.ctx, func() { conn.Close() })
 	defer stop()
 	upDone := make(chan struct{})
@@ -165,7 +177,6 @@ func (st *stream) pumpDown(conn *upstream.Conn) (int64, error) {
 // pumpUp writes the client's data to the target, half-closes after the client's stream_close
 // and grants credit back as data leaves.
 func (st *stream) pumpUp(conn *upstream.Conn) {
-	grant, threshold := 0, max(1, st.s.srv.Limits.Window/4)
 	for {
 		chunk, fin, ok := st.inbox.pop(st.ctx)
 		if !ok {
@@ -186,14 +197,13 @@ func (st *stream) pumpUp(conn *upstream.Conn) {
 			}
 			return
 		}
-		if !st.s.flow {
+		if st.recv == nil {
 			continue
 		}
-		grant += len(chunk)
-		if grant >= threshold || empty {
-			st.inbox.acked(grant)
-			st.s.out.sendControl(schemas.StreamWindow{StreamID: st.id, Credit: uint32(grant)})
-			grant = 0
+		credit, growth := st.recv.Consumed(len(chunk), flow.Use{Flush: empty, Drained: empty}, st.s.rtt.get(), time.Now())
+		if credit > 0 {
+			st.inbox.acked(credit-growth, growth)
+			st.s.out.sendControl(schemas.StreamWindow{StreamID: st.id, Credit: uint32(credit)})
 		}
 	}
 }

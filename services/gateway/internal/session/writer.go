@@ -95,6 +95,7 @@ func (w *writer) start() {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	w.open = true
+	w.pingDue = w.s.flow
 	w.ping = time.AfterFunc(w.s.srv.Limits.PingInterval, w.onPing)
 	w.kick()
 }
@@ -203,8 +204,9 @@ func (w *writer) refill(kind int) {
 }
 
 // next takes the frame to write; ok is false when there is none, and end is true when the
-// session is over and the writer must finish.
-func (w *writer) next() (f outFrame, ok, end bool) {
+// session is over and the writer must finish. With none to write, the writer stops being
+// active only if mayStop: a corked writer must send what it gathered first.
+func (w *writer) next(mayStop bool) (f outFrame, ok, end bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	switch {
@@ -217,11 +219,15 @@ func (w *writer) next() (f outFrame, ok, end bool) {
 	case w.pingDue:
 		w.pingDue = false
 		w.pings++
+		w.s.rtt.ping(w.pings, time.Now())
 		return outFrame{control: schemas.Ping{ID: w.pings}}, true, false
 	case w.data.n > 0:
 		f = w.data.pop()
 		w.refill(dataKind)
 		return f, true, false
+	}
+	if !mayStop {
+		return f, false, false
 	}
 	w.active = false
 	w.control.shrink()
@@ -229,20 +235,40 @@ func (w *writer) next() (f outFrame, ok, end bool) {
 	return f, false, false
 }
 
+// run writes queued frames until none is left. While frames follow each other the connection
+// is corked, so a burst of frames leaves in few system calls and a lone frame at once.
 func (w *writer) run() {
 	buf := w.s.srv.scratch.Get().(*[]byte)
 	defer w.s.srv.scratch.Put(buf)
+	cork, corked := w.s.cork, false
 	for {
-		f, ok, end := w.next()
-		if end {
+		f, ok, end := w.next(!corked)
+		var err error
+		switch {
+		case corked && (end || !ok):
+			corked = false
+			if err = cork.Uncork(); err == nil && !end {
+				continue
+			}
+		case end:
 			w.finish()
 			return
-		}
-		if !ok {
+		case !ok:
 			return
+		default:
+			if cork != nil && !corked {
+				cork.Cork()
+				corked = true
+			}
+			err = w.write(f, buf)
 		}
-		if err := w.write(f, buf); err != nil {
-			w.s.terminate(ending{reason: schemas.EndReasonClientClosed, message: "write: " + err.Error()})
+		if err != nil || end {
+			if corked {
+				_ = cork.Uncork()
+			}
+			if err != nil {
+				w.s.terminate(ending{reason: schemas.EndReasonClientClosed, message: "write: " + err.Error()})
+			}
 			w.finish()
 			return
 		}

@@ -71,7 +71,7 @@ func TestWriterHandsFreedSlotsToWaitersInOrder(t *testing.T) {
 		}
 	}
 	for i := range dataQueue + waiters {
-		f, ok, end := w.next()
+		f, ok, end := w.next(true)
 		if !ok || end {
 			t.Fatalf("next %d: ok=%v end=%v", i, ok, end)
 		}
@@ -86,7 +86,7 @@ func TestWriterHandsFreedSlotsToWaitersInOrder(t *testing.T) {
 	for range waiters {
 		<-sent
 	}
-	if _, ok, _ := w.next(); ok {
+	if _, ok, _ := w.next(true); ok {
 		t.Fatal("the queue should be empty")
 	}
 }

@@ -189,6 +189,12 @@ func (c *Client) dispatch(frame any) {
 		if st := c.stream(f.StreamID); st != nil {
 			st.grant(int(f.Credit))
 		}
+	case schemas.StreamOK:
+		if st := c.stream(f.StreamID); st != nil {
+			st.confirm()
+		} else {
+			c.tb.Errorf("client: stream_ok for stream %d, which it did not open", f.StreamID)
+		}
 	case schemas.StreamClose:
 		if st := c.stream(f.StreamID); st != nil {
 			st.finish(f.Code, nil)
@@ -246,6 +252,10 @@ type Stream struct {
 	code   schemas.ErrorCode
 	err    error
 	fault_ *schemas.ErrorFrame
+	// opened is set by stream_ok; early counts the bytes that came before it.
+	opened bool
+	oks    int
+	early  int
 }
 
 func newStream(c *Client, id uint32) *Stream {
@@ -259,9 +269,47 @@ func newStream(c *Client, id uint32) *Stream {
 
 func (st *Stream) receive(p []byte) {
 	st.mu.Lock()
+	if !st.opened {
+		st.early += len(p)
+	}
 	st.in.Write(p)
 	st.mu.Unlock()
 	st.cond.Broadcast()
+}
+
+func (st *Stream) confirm() {
+	st.mu.Lock()
+	st.opened = true
+	st.oks++
+	st.mu.Unlock()
+	st.cond.Broadcast()
+}
+
+// Confirmation is what the stream saw of stream_ok: how many came, and the bytes of
+// stream_data that came before the first.
+func (st *Stream) Confirmation() (oks, early int) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.oks, st.early
+}
+
+// WaitOpened waits for stream_ok; it fails when the stream closes first.
+func (st *Stream) WaitOpened(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	timer := time.AfterFunc(timeout, st.cond.Broadcast)
+	defer timer.Stop()
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	for !st.opened {
+		switch {
+		case st.closed:
+			return fmt.Errorf("stream %d closed (code %q) before stream_ok", st.ID, st.code)
+		case time.Now().After(deadline):
+			return fmt.Errorf("no stream_ok for stream %d within %s", st.ID, timeout)
+		}
+		st.cond.Wait()
+	}
+	return nil
 }
 
 func (st *Stream) grant(n int) {

@@ -46,7 +46,7 @@ func (n *Node) Dial(ctx context.Context, timeout time.Duration, target netip.Add
 	}
 	tcp := raw.(*net.TCPConn)
 	_ = tcp.SetNoDelay(true)
-	ss := n.cipher.StreamConn(tcp)
+	ss := n.cipher.StreamConn(&bufferedTCP{TCPConn: tcp})
 	addr := socks.ParseAddr(target.String())
 	if addr == nil {
 		tcp.Close()
