@@ -116,14 +116,7 @@ func TestProductionShape(t *testing.T) {
 		if ge, ok := client.AsGatewayError(victim.Err()); !ok || ge.Code != schemas.CodeUserBanned {
 			t.Errorf("banned session ended with %v, want USER_BANNED", victim.Err())
 		}
-		trickle.Finish()
-		moved := d.finish(t)
-		id := sess.ID()
-		_ = sess.Close()
-		testkit.Eventually(t, waitLong, "the session's final totals in PostgreSQL", func() bool {
-			row, ok := s.session(t, id)
-			return ok && row.Ended && row.Down == moved
-		})
+		s.finalTotalsMatch(t, sess, d, trickle)
 	})
 
 	t.Run("the NATS node under a gateway dies", func(t *testing.T) {
@@ -148,14 +141,7 @@ func TestProductionShape(t *testing.T) {
 		}
 		node.Restart(t)
 		s.nats.WaitReady(t)
-		trickle.Finish()
-		moved := d.finish(t)
-		id := sess.ID()
-		_ = sess.Close()
-		testkit.Eventually(t, waitLong, "the session's final totals in PostgreSQL", func() bool {
-			row, ok := s.session(t, id)
-			return ok && row.Ended && row.Down == moved
-		})
+		s.finalTotalsMatch(t, sess, d, trickle)
 	})
 
 	t.Run("a gateway process killed with SIGKILL and started again", func(t *testing.T) { gatewayRestart(t, s) })

@@ -472,3 +472,22 @@ func (d *download) grows(t *testing.T, what string) {
 	before := d.bytes()
 	testkit.Eventually(t, 10*time.Second, what, func() bool { return d.bytes() > before })
 }
+
+// finalTotalsMatch ends the download and the session and waits for PostgreSQL to hold exactly
+// the bytes the client read as the session's final total.
+func (s *system) finalTotalsMatch(t *testing.T, sess *client.Session, d *download, tr *trickle) {
+	t.Helper()
+	tr.Finish()
+	moved := d.finish(t)
+	id := sess.ID()
+	_ = sess.Close()
+	var row sessionRow
+	testkit.Eventually(t, waitLong, "the session's final totals in PostgreSQL", func() bool {
+		var ok bool
+		row, ok = s.session(t, id)
+		return ok && row.Ended && row.Down >= moved
+	})
+	if row.Down != moved {
+		t.Fatalf("PostgreSQL holds %d bytes down for the session, the client read %d", row.Down, moved)
+	}
+}

@@ -12,11 +12,11 @@ import (
 	"time"
 
 	"github.com/httvps/httvps/schemas"
-	dto "github.com/prometheus/client_model/go"
 	"github.com/httvps/httvps/shared/testkit"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 )
 
 const reportBytes = 1000

@@ -23,19 +23,11 @@ type controlMetrics struct {
 }
 
 func newControlMetrics(reg prometheus.Registerer) (*controlMetrics, error) {
+	sub := metrics.Subsystem("gateway_control")
 	m := &controlMetrics{
-		events: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "httvps_gateway", Subsystem: "control", Name: "events_total",
-			Help: "Control events read from the CONTROL stream by outcome (ended, no_session, unreadable).",
-		}, []string{"outcome"}),
-		validations: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "httvps_gateway", Subsystem: "control", Name: "revalidations_total",
-			Help: "Re-validations of live sessions by outcome (valid, ended, unavailable).",
-		}, []string{"outcome"}),
-		ended: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Namespace: "httvps_gateway", Subsystem: "control", Name: "sessions_ended_total",
-			Help: "Sessions ended by the control plane, by source (event, revalidation).",
-		}, []string{"source"}),
+		events:      sub.CounterVec("events_total", "Control events read from the CONTROL stream by outcome (ended, no_session, unreadable).", "outcome"),
+		validations: sub.CounterVec("revalidations_total", "Re-validations of live sessions by outcome (valid, ended, unavailable).", "outcome"),
+		ended:       sub.CounterVec("sessions_ended_total", "Sessions ended by the control plane, by source (event, revalidation).", "source"),
 	}
 	for _, o := range []string{outcomeEnded, outcomeNoSession, outcomeUnreadable} {
 		m.events.WithLabelValues(o)
