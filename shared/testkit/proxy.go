@@ -22,7 +22,9 @@ type Proxy struct {
 	ln     net.Listener
 
 	dropAcks atomic.Bool
-	dropped  atomic.Int64
+
+	droppedMu sync.Mutex
+	dropped   map[string]int64
 
 	mu    sync.Mutex
 	cut   bool
@@ -35,7 +37,7 @@ func StartProxy(tb testing.TB, target string) *Proxy {
 	if err != nil {
 		tb.Fatalf("proxy: %v", err)
 	}
-	p := &Proxy{Addr: ln.Addr().String(), target: target, ln: ln, conns: map[net.Conn]struct{}{}}
+	p := &Proxy{Addr: ln.Addr().String(), target: target, ln: ln, conns: map[net.Conn]struct{}{}, dropped: map[string]int64{}}
 	go p.accept()
 	tb.Cleanup(func() {
 		_ = ln.Close()
@@ -119,7 +121,7 @@ func (p *Proxy) filterAcks(dst io.Writer, src io.Reader) {
 			return
 		}
 		if drop {
-			p.dropped.Add(1)
+			p.countDropped(fields[1])
 			continue
 		}
 		if _, err := dst.Write(body); err != nil {
@@ -131,8 +133,20 @@ func (p *Proxy) filterAcks(dst io.Writer, src io.Reader) {
 // DropAcks makes connections opened from now on lose their JetStream acks.
 func (p *Proxy) DropAcks() { p.dropAcks.Store(true) }
 
-// DroppedAcks is how many acks were swallowed.
-func (p *Proxy) DroppedAcks() int64 { return p.dropped.Load() }
+// countDropped counts a swallowed ack under its stream ($JS.ACK.<stream>.<consumer>...).
+func (p *Proxy) countDropped(subject []byte) {
+	stream, _, _ := strings.Cut(strings.TrimPrefix(string(subject), string(jsAckPrefix)), ".")
+	p.droppedMu.Lock()
+	p.dropped[stream]++
+	p.droppedMu.Unlock()
+}
+
+// DroppedAcks is how many acks of the stream's consumers were swallowed.
+func (p *Proxy) DroppedAcks(stream string) int64 {
+	p.droppedMu.Lock()
+	defer p.droppedMu.Unlock()
+	return p.dropped[stream]
+}
 
 func (p *Proxy) track(c net.Conn) bool {
 	p.mu.Lock()
