@@ -16,6 +16,7 @@ import (
 	"github.com/fasthttp/websocket"
 	"github.com/httvps/httvps/schemas"
 	"github.com/httvps/httvps/schemas/wire"
+	"github.com/httvps/httvps/shared/corked"
 	"github.com/rs/zerolog"
 )
 
@@ -48,10 +49,13 @@ func DialLogger(ctx context.Context, cfg Config, log zerolog.Logger) (*Session, 
 		NetDialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			d := net.Dialer{Timeout: cfg.DialTimeout}
 			c, err := d.DialContext(ctx, network, addr)
+			if err != nil {
+				return nil, err
+			}
 			if tcp, ok := c.(*net.TCPConn); ok {
 				_ = tcp.SetNoDelay(true)
 			}
-			return c, err
+			return &corked.Conn{Conn: c}, nil
 		},
 	}
 	dctx, cancel := context.WithTimeout(ctx, cfg.DialTimeout)

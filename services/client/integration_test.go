@@ -129,6 +129,37 @@ func TestThroughTheRealGateway(t *testing.T) {
 		}
 	})
 
+	t.Run("download windows grow within the client's maximum", func(t *testing.T) {
+		cfg := e.config(e.device, true)
+		cfg.MaxWindow = 1 << 20
+		s := e.dial(t, cfg)
+		initial := s.Limits().InitialWindow
+		const size = 32 << 20
+		source := tcpTarget(t, func(c *net.TCPConn) {
+			_, _ = io.CopyN(c, bytes.NewReader(make([]byte, size)), size)
+		})
+		st, err := s.OpenStream(context.Background(), source)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		if err := st.AwaitOpen(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		buf, total, largest := make([]byte, 64<<10), 0, 0
+		for total < size {
+			n, err := st.Read(buf)
+			total += n
+			largest = max(largest, st.Window())
+			if err != nil {
+				t.Fatalf("after %d bytes: %v", total, err)
+			}
+		}
+		if largest <= initial || largest > cfg.MaxWindow {
+			t.Fatalf("largest window %d, want above the initial %d and at most %d", largest, initial, cfg.MaxWindow)
+		}
+	})
+
 	t.Run("stream limit is LIMIT_REACHED", func(t *testing.T) {
 		gw := e.extraGateway(t, func(c *gateway.Config) { c.MaxStreams = 1 })
 		cfg := e.config(e.device, true)

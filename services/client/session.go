@@ -14,6 +14,7 @@ import (
 	"github.com/fasthttp/websocket"
 	"github.com/httvps/httvps/schemas"
 	"github.com/httvps/httvps/schemas/wire"
+	"github.com/httvps/httvps/shared/corked"
 	"github.com/httvps/httvps/shared/flow"
 	"github.com/httvps/httvps/shared/logging"
 	"github.com/rs/zerolog"
@@ -48,6 +49,7 @@ type Session struct {
 	chunk    int
 	window   int
 	budget   *flow.Budget
+	cork     *corked.Conn
 
 	wmu     sync.Mutex
 	scratch []byte
@@ -77,6 +79,7 @@ func newSession(conn *websocket.Conn, cfg Config, ok schemas.HelloOK, log zerolo
 		streams: map[uint32]*Stream{}, done: make(chan struct{}), readerDone: make(chan struct{}),
 	}
 	s.log = log.With().Str(logging.FieldSession, s.id).Logger()
+	s.cork = corked.Of(conn)
 	if ok.Limits != nil {
 		s.limits = *ok.Limits
 	}
@@ -301,9 +304,11 @@ func (s *Session) errIfEnded() error {
 	return s.endErr
 }
 
+// write sends one message; its TLS records leave in one system call. s.wmu is held.
 func (s *Session) write(kind int, msg []byte) error {
 	_ = s.conn.SetWriteDeadline(time.Now().Add(s.cfg.WriteTimeout))
-	if err := s.conn.WriteMessage(kind, msg); err != nil {
+	err := s.writeCorked(kind, msg)
+	if err != nil {
 		if ended := s.errIfEnded(); ended != nil {
 			return ended
 		}
@@ -312,6 +317,18 @@ func (s *Session) write(kind int, msg []byte) error {
 		return &sessionEnded{cause: err}
 	}
 	return nil
+}
+
+func (s *Session) writeCorked(kind int, msg []byte) error {
+	if s.cork == nil {
+		return s.conn.WriteMessage(kind, msg)
+	}
+	s.cork.Cork()
+	err := s.conn.WriteMessage(kind, msg)
+	if uerr := s.cork.Uncork(); err == nil {
+		err = uerr
+	}
+	return err
 }
 
 func (s *Session) sendJSON(frame any) error {

@@ -148,7 +148,8 @@ func ReplyFor(err error) socks5.Reply {
 	return socks5.GeneralFailure
 }
 
-// relay copies both ways with half-close; a failure on either side aborts both.
+// relay copies both ways with half-close; a failure on either side aborts both. The caller's
+// goroutine carries the stream to the application.
 func relay(conn net.Conn, st *Stream) {
 	errs := make(chan error, 2)
 	go func() {
@@ -158,15 +159,13 @@ func relay(conn net.Conn, st *Stream) {
 		}
 		errs <- err
 	}()
-	go func() {
-		_, err := io.Copy(conn, st)
-		if err == nil {
-			if cw, ok := conn.(interface{ CloseWrite() error }); ok {
-				err = cw.CloseWrite()
-			}
+	_, err := io.Copy(conn, st)
+	if err == nil {
+		if cw, ok := conn.(interface{ CloseWrite() error }); ok {
+			err = cw.CloseWrite()
 		}
-		errs <- err
-	}()
+	}
+	errs <- err
 	for range 2 {
 		if err := <-errs; err != nil {
 			if tcp, ok := conn.(*net.TCPConn); ok {

@@ -62,7 +62,17 @@ func signal(c chan struct{}) {
 	}
 }
 
-func (st *Stream) ID() uint32     { return st.id }
+func (st *Stream) ID() uint32 { return st.id }
+
+// Window is the stream's receive window with flow control (it grows while the stream is read
+// fast), 0 without.
+func (st *Stream) Window() int {
+	if st.recv == nil {
+		return 0
+	}
+	return st.recv.Size()
+}
+
 func (st *Stream) Target() string { return st.target }
 
 func (st *Stream) markFirst() { st.firstOnce.Do(func() { close(st.first) }) }

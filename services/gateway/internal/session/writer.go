@@ -14,6 +14,10 @@ const (
 	controlQueue = 256
 	dataQueue    = 64
 	keptQueue    = 16
+	// inlineWrite: a stream that queues a small frame on an idle writer writes it itself,
+	// sparing the hand-off to a writer goroutine; bulk data keeps the writer goroutine, so
+	// reading the target and writing the client overlap.
+	inlineWrite = 4 << 10
 )
 
 // outFrame is a frame for the client: a control frame value, or stream data in a pooled chunk.
@@ -168,8 +172,16 @@ func (w *writer) push(kind int, f outFrame) bool {
 	}
 	if q, limit := w.queue(kind); q.n < limit && len(w.waiting[kind]) == 0 {
 		q.push(f)
-		w.kick()
+		inline := kind == dataKind && len(f.payload) <= inlineWrite && w.open && !w.active && !w.closed
+		if inline {
+			w.active = true
+		} else {
+			w.kick()
+		}
 		w.mu.Unlock()
+		if inline {
+			w.run()
+		}
 		return true
 	}
 	wt := &waiter{f: f, queued: make(chan struct{})}

@@ -256,6 +256,7 @@ type Stream struct {
 	opened bool
 	oks    int
 	early  int
+	peak   int
 }
 
 func newStream(c *Client, id uint32) *Stream {
@@ -315,6 +316,7 @@ func (st *Stream) WaitOpened(timeout time.Duration) error {
 func (st *Stream) grant(n int) {
 	st.mu.Lock()
 	st.credit += n
+	st.peak = max(st.peak, st.credit)
 	st.mu.Unlock()
 	st.cond.Broadcast()
 }
@@ -430,6 +432,14 @@ func (st *Stream) grantBack(n int) {
 			_ = st.c.Send(schemas.StreamWindow{StreamID: st.ID, Credit: uint32(n)})
 		}
 	}
+}
+
+// Credit is the credit the client holds for sending on the stream, and the most it held at
+// once: the stream's largest window.
+func (st *Stream) Credit() (now, peak int) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.credit, max(st.peak, st.credit)
 }
 
 // Buffered is how many received bytes wait to be read.

@@ -13,10 +13,11 @@ const flushAt = 64 << 10
 
 var buffers = sync.Pool{New: func() any { b := make([]byte, 0, flushAt+flushAt/4); return &b }}
 
-// Conn is a connection whose writer may cork it. Cork, Uncork and Write belong to one writer
-// at a time; Read and Close may come from elsewhere.
+// Conn is a connection that a writer may cork. Writes from others while it is corked join
+// what is gathered, in order.
 type Conn struct {
 	net.Conn
+	mu  sync.Mutex
 	buf *[]byte
 }
 
@@ -32,12 +33,16 @@ func (l Listener) Accept() (net.Conn, error) {
 }
 
 func (c *Conn) Cork() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.buf == nil {
 		c.buf = buffers.Get().(*[]byte)
 	}
 }
 
 func (c *Conn) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.buf == nil {
 		return c.Conn.Write(p)
 	}
@@ -52,6 +57,8 @@ func (c *Conn) Write(p []byte) (int, error) {
 
 // Uncork sends what was gathered; writes go straight through again.
 func (c *Conn) Uncork() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.buf == nil {
 		return nil
 	}
@@ -62,6 +69,7 @@ func (c *Conn) Uncork() error {
 	return err
 }
 
+// flush sends what was gathered; c.mu is held.
 func (c *Conn) flush() error {
 	b := *c.buf
 	*c.buf = b[:0]
