@@ -4,14 +4,12 @@ import (
 	"context"
 	"fmt"
 	"regexp"
-	"time"
 
 	"github.com/httvps/httvps/schemas"
 	"github.com/httvps/httvps/shared/jsconsume"
 	"github.com/httvps/httvps/shared/logging"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
 )
 
 const opBoot = "boot"
@@ -132,25 +130,12 @@ func (s *Service) closeOldBootBatch(ctx context.Context, b schemas.GatewayBoot) 
 		if err != nil {
 			return err
 		}
-		var ids []string
-		var endedAt []time.Time
-		for _, e := range old {
-			if err := s.publishEnded(ctx, e); err != nil {
-				s.m.publishErrors.WithLabelValues(publishEnded).Inc()
-				return err
-			}
-			ids, endedAt = append(ids, e.SessionID), append(endedAt, e.EndedAt)
+		var failed int
+		closed, failed, err = s.publishAndClose(ctx, tx, old, schemas.EndReasonGatewayRestarted)
+		if err == nil && failed > 0 {
+			err = fmt.Errorf("%d sessions of older boots left open: their session ended events were not stored", failed)
 		}
-		if len(ids) == 0 {
-			return nil
-		}
-		res, err := tx.ExecContext(ctx, closeLostSQL, schemas.EndReasonGatewayRestarted, pgdialect.Array(ids), pgdialect.Array(endedAt))
-		if err != nil {
-			return fmt.Errorf("close sessions of older boots: %w", err)
-		}
-		n, _ := res.RowsAffected()
-		closed = int(n)
-		return nil
+		return err
 	})
 	return closed, err
 }

@@ -67,26 +67,8 @@ func (s *Service) sweepOnce(ctx context.Context) (int, error) {
 		if err != nil {
 			return err
 		}
-		var ids []string
-		var endedAt []time.Time
-		for _, e := range lost {
-			if err := s.publishEnded(ctx, e); err != nil {
-				s.m.publishErrors.WithLabelValues(publishEnded).Inc()
-				s.log.Error().Err(err).Str(logging.FieldSession, e.SessionID).Msg("publish gateway_lost session end")
-				continue
-			}
-			ids, endedAt = append(ids, e.SessionID), append(endedAt, e.EndedAt)
-		}
-		if len(ids) == 0 {
-			return nil
-		}
-		res, err := tx.ExecContext(ctx, closeLostSQL, schemas.EndReasonGatewayLost, pgdialect.Array(ids), pgdialect.Array(endedAt))
-		if err != nil {
-			return fmt.Errorf("close lost sessions: %w", err)
-		}
-		n, _ := res.RowsAffected()
-		closed = int(n)
-		return nil
+		closed, _, err = s.publishAndClose(ctx, tx, lost, schemas.EndReasonGatewayLost)
+		return err
 	})
 	if closed > 0 {
 		s.m.swept.Add(float64(closed))
@@ -122,6 +104,31 @@ func scanEnded(rows *sql.Rows, reason string) ([]schemas.SessionEnded, error) {
 		return nil, fmt.Errorf("scan %s sessions: %w", reason, err)
 	}
 	return out, nil
+}
+
+// publishAndClose publishes a SessionEnded for each session, then closes in tx those whose event
+// was acknowledged. A session whose publish failed stays open; failed counts them.
+func (s *Service) publishAndClose(ctx context.Context, tx bun.Tx, sessions []schemas.SessionEnded, reason string) (closed, failed int, err error) {
+	var ids []string
+	var endedAt []time.Time
+	for _, e := range sessions {
+		if err := s.publishEnded(ctx, e); err != nil {
+			failed++
+			s.m.publishErrors.WithLabelValues(publishEnded).Inc()
+			s.log.Error().Err(err).Str(logging.FieldSession, e.SessionID).Str(logging.FieldReason, reason).Msg("publish session end")
+			continue
+		}
+		ids, endedAt = append(ids, e.SessionID), append(endedAt, e.EndedAt)
+	}
+	if len(ids) == 0 {
+		return 0, failed, nil
+	}
+	res, err := tx.ExecContext(ctx, closeLostSQL, reason, pgdialect.Array(ids), pgdialect.Array(endedAt))
+	if err != nil {
+		return 0, failed, fmt.Errorf("close %s sessions: %w", reason, err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), failed, nil
 }
 
 func endedMsgID(sessionID string) string { return "ended:" + sessionID }
