@@ -37,6 +37,13 @@ const (
 	LimitDevices LimitKind = "devices"
 	LimitStreams LimitKind = "streams"
 	LimitFrame   LimitKind = "frame_size"
+	// Gateway protection (docs/04): memory held for the client, sessions on the gateway and
+	// per source address, handshakes in flight, stream_open rate.
+	LimitMemory          LimitKind = "memory"
+	LimitGatewaySessions LimitKind = "gateway_sessions"
+	LimitAddressSessions LimitKind = "address_sessions"
+	LimitHandshakes      LimitKind = "handshakes"
+	LimitStreamOpenRate  LimitKind = "stream_open_rate"
 )
 
 var AllErrorCodes = []ErrorCode{

@@ -123,7 +123,8 @@ func TestSchemaEnumsMatchGo(t *testing.T) {
 	}{
 		{"error codes", schemas.CommonFile, []string{"$defs", "errorCode", "enum"}, strs(schemas.AllErrorCodes...)},
 		{"limit kinds", schemas.CommonFile, []string{"$defs", "limitKind", "enum"},
-			strs(schemas.LimitTraffic, schemas.LimitDevices, schemas.LimitStreams, schemas.LimitFrame)},
+			strs(schemas.LimitTraffic, schemas.LimitDevices, schemas.LimitStreams, schemas.LimitFrame,
+				schemas.LimitMemory, schemas.LimitGatewaySessions, schemas.LimitAddressSessions, schemas.LimitHandshakes, schemas.LimitStreamOpenRate)},
 		{"features", schemas.CommonFile, []string{"$defs", "feature", "enum"},
 			strs(schemas.FeatureBinary, schemas.FeatureFlowControl, schemas.FeatureStreamConfirm)},
 		{"frame types", schemas.CommonFile, []string{"$defs", "frameType", "enum"},

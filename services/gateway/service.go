@@ -97,7 +97,12 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		Limits: session.Limits{
 			MaxStreams: cfg.MaxStreams, MaxFrameSize: cfg.MaxFrameSize, Window: cfg.StreamWindow,
 			MaxWindow: cfg.MaxStreamWindow, SessionWindow: cfg.SessionWindow,
-			HelloTimeout: cfg.HelloTimeout, PingInterval: cfg.PingInterval, IdleTimeout: cfg.IdleTimeout,
+			SessionMemory: int64(cfg.Protection.SessionMemory), GatewayMemory: int64(cfg.Protection.Memory),
+			MaxSessions: cfg.Protection.MaxSessions, MaxSessionsPerAddress: cfg.Protection.PerAddress,
+			MaxHandshakes: cfg.Protection.MaxHandshakes, StreamOpenRate: float64(cfg.Protection.StreamOpenRate),
+			StreamOpenBurst: cfg.Protection.StreamOpenBurst, TrustedProxyHeader: cfg.Protection.ProxyHeader,
+			TrustedProxies: cfg.Protection.TrustedProxies,
+			HelloTimeout:   cfg.HelloTimeout, PingInterval: cfg.PingInterval, IdleTimeout: cfg.IdleTimeout,
 			WriteTimeout: cfg.WriteTimeout, DialTimeout: cfg.DialTimeout,
 		},
 		Backend: validator,
@@ -209,3 +214,7 @@ func (s *Service) BootID() string { return s.boot.BootID }
 
 // Counts is the number of live sessions and open streams.
 func (s *Service) Counts() (sessions, streams int) { return s.sessions.Registry().Counts() }
+
+// MemoryCharged is the memory the gateway's sessions hold for their clients, as charged to
+// its budget.
+func (s *Service) MemoryCharged() int64 { return s.sessions.MemoryCharged() }
