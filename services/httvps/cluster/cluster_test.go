@@ -24,8 +24,9 @@ func TestProductionShape(t *testing.T) {
 
 	t.Run("10000 usage reports across a restart of the USAGE leader", func(t *testing.T) {
 		r := newReporter(t, s, "gw-load", s.subscriber(t, "leader"), 50)
-		before := [2]float64{acks(t, s.copies["usage-aggregator"][0].reg, schemas.ConsumerUsageAggregator),
-			acks(t, s.copies["usage-aggregator"][1].reg, schemas.ConsumerUsageAggregator)}
+		aggs := s.sys.Aggregators()
+		before := [2]float64{acks(t, aggs[0].Registry, schemas.ConsumerUsageAggregator),
+			acks(t, aggs[1].Registry, schemas.ConsumerUsageAggregator)}
 		r.report(t, 1, 60)
 		leader := s.nats.StreamLeader(t, js, schemas.StreamUsage)
 		leader.Kill()
@@ -35,9 +36,9 @@ func TestProductionShape(t *testing.T) {
 		s.nats.WaitReady(t)
 		r.report(t, 141, 200)
 		r.stored(t, s, 200)
-		for i, c := range s.copies["usage-aggregator"][:2] {
-			if got := acks(t, c.reg, schemas.ConsumerUsageAggregator); got <= before[i] {
-				t.Errorf("%s acknowledged no usage report", c.name)
+		for i, u := range aggs[:2] {
+			if got := acks(t, u.Registry, schemas.ConsumerUsageAggregator); got <= before[i] {
+				t.Errorf("%s acknowledged no usage report", u.Name)
 			}
 		}
 	})
@@ -45,7 +46,11 @@ func TestProductionShape(t *testing.T) {
 	t.Run("an aggregator dies after its commit and before its ack", func(t *testing.T) {
 		link := testkit.StartProxy(t, s.nats.Nodes[0].HostPort())
 		link.DropAcks()
-		doomed := s.runAggregatorOn(t, testkit.DialOrdered(t, link.URL()))
+		s.doomedURL = link.URL()
+		doomed, err := s.sys.StartAggregator(context.Background())
+		if err != nil {
+			t.Fatalf("the doomed aggregator: %v", err)
+		}
 		r := newReporter(t, s, "gw-ack", s.subscriber(t, "ack"), 20)
 		last := 0
 		for round := 0; round < 20 && link.DroppedAcks(schemas.StreamUsage) == 0; round++ {
@@ -60,7 +65,7 @@ func TestProductionShape(t *testing.T) {
 		if link.DroppedAcks(schemas.StreamUsage) == 0 {
 			t.Fatal("the doomed aggregator committed no batch in 20 rounds")
 		}
-		doomed.kill()
+		kill(doomed)
 		t.Logf("doomed aggregator committed batches whose %d usage acks never arrived", link.DroppedAcks(schemas.StreamUsage))
 		consumerSettled(t, js, schemas.StreamUsage, schemas.ConsumerUsageAggregator)
 		r.stored(t, s, last)
@@ -80,7 +85,7 @@ func TestProductionShape(t *testing.T) {
 	})
 
 	t.Run("a gateway cut off from NATS keeps moving bytes and ends a ban on reconnect", func(t *testing.T) {
-		gw := s.gateways[0]
+		gw := s.gateway(0)
 		trickle := startTrickle(t)
 		user, banned := s.subscriber(t, "cut"), s.subscriber(t, "banned")
 		sess := s.mustDial(t, gw, user)
@@ -119,7 +124,7 @@ func TestProductionShape(t *testing.T) {
 	})
 
 	t.Run("the NATS node under a gateway dies", func(t *testing.T) {
-		gw := s.gateways[1]
+		gw := s.gateway(1)
 		trickle := startTrickle(t)
 		user := s.subscriber(t, "nodekill")
 		sess := s.mustDial(t, gw, user)
@@ -146,9 +151,10 @@ func TestProductionShape(t *testing.T) {
 	t.Run("a gateway process killed with SIGKILL and started again", func(t *testing.T) { gatewayRestart(t, s) })
 
 	t.Run("a control-plane copy dies and the other serves", func(t *testing.T) {
-		s.copies["accounts"][0].kill()
-		s.copies["node-registry"][0].kill()
-		for i, gw := range s.gateways {
+		kill(s.sys.Accounts()[0])
+		kill(s.sys.NodeRegistries()[0])
+		for i := range s.sys.Gateways() {
+			gw := s.gateway(i)
 			sub := s.subscriber(t, "copykill"+string(rune('a'+i)))
 			if _, err := s.dial(t, gw, sub); err != nil {
 				t.Fatalf("hello through %s with one copy of each service left: %v", gw.svc.Addr(), err)

@@ -3,11 +3,8 @@ package cluster_test
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
-	"fmt"
 	"io"
 	"net"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,100 +12,107 @@ import (
 	"testing"
 	"time"
 
-	"github.com/httvps/httvps/migrations"
 	"github.com/httvps/httvps/schemas"
-	"github.com/httvps/httvps/services/accounts"
 	"github.com/httvps/httvps/services/client"
 	"github.com/httvps/httvps/services/gateway"
-	noderegistry "github.com/httvps/httvps/services/node-registry"
-	usageaggregator "github.com/httvps/httvps/services/usage-aggregator"
-	"github.com/httvps/httvps/shared/admin"
-	"github.com/httvps/httvps/shared/db"
+	hsystem "github.com/httvps/httvps/services/httvps/system"
 	"github.com/httvps/httvps/shared/natsx"
-	"github.com/httvps/httvps/shared/outlinenode"
 	"github.com/httvps/httvps/shared/pglocal"
 	"github.com/httvps/httvps/shared/testkit"
 	"github.com/nats-io/nats.go"
-	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
-	"github.com/uptrace/bun"
 )
 
 const (
 	region     = "cl-1"
-	secretKey  = "cluster-test-secret-key-0123456789abcdef-012345"
-	ssPassword = "cluster-test-shadowsocks-password"
 	ackWait    = 3 * time.Second
 	rpcTimeout = 3 * time.Second
 	waitLong   = 60 * time.Second
 )
 
-// system is the production shape on loopback. Each service copy has its own NATS connection,
-// as separate processes would.
+// system is the production shape on loopback, assembled by the system builder: each service
+// copy on its own NATS connection, as separate processes would be.
 type system struct {
-	nats     *testkit.NATSCluster
-	pg       *pglocal.Cluster
-	pgDir    string
-	pgPort   int
-	dsn      string
-	db       *bun.DB
-	admin    admin.Client
-	outline  *outlinenode.Node
-	copies   map[string][]*copyOf
-	gateways []*gatewayRun
-	gwLinks  testkit.Proxies
-	log      zerolog.Logger
+	sys     *hsystem.System
+	nats    *testkit.NATSCluster
+	pg      *pglocal.Cluster
+	pgDir   string
+	pgPort  int
+	admin   hsystem.Admin
+	gwLinks testkit.Proxies
+	// doomedURL is where the next extra aggregator copy connects (set before StartAggregator).
+	doomedURL string
 }
 
-// copyOf is one running copy of a service.
-type copyOf struct {
-	name   string
-	nc     *nats.Conn
-	reg    *prometheus.Registry
-	cancel context.CancelFunc
-	done   chan struct{}
-	err    error
-}
-
-// kill drops the copy's NATS connection at once, as a process dying would, and stops it.
-func (c *copyOf) kill() {
-	c.nc.Close()
-	c.cancel()
-	<-c.done
-}
-
+// gatewayRun is one gateway unit of the system.
 type gatewayRun struct {
 	svc *gateway.Service
 	nc  *nats.Conn
-	copyOf
 }
 
-func (g *gatewayRun) url() string { return "wss://" + g.svc.Addr() + "/ws" }
+func (g *gatewayRun) url() string { return hsystem.WebSocketURL(g.svc) }
+
+func (s *system) gateway(i int) *gatewayRun {
+	u := s.sys.Gateways()[i]
+	return &gatewayRun{svc: u.Service, nc: u.NC}
+}
+
+// kill drops a unit's NATS connection at once, as a process dying would, then stops it.
+func kill[S hsystem.Runner](u *hsystem.Unit[S]) {
+	u.NC.Close()
+	_ = u.Stop()
+}
 
 func startSystem(t *testing.T) *system {
 	t.Helper()
 	streams := natsx.DefaultStreams()
 	streams.Replicas = 3
 	streams.AckWait = ackWait
-	s := &system{copies: map[string][]*copyOf{}, log: testkit.Logger(t).Level(zerolog.WarnLevel)}
+	s := &system{}
 	s.nats = testkit.NATSJetStreamCluster(t, 3, streams)
 	s.startPostgres(t)
-	node, err := outlinenode.Start(outlinenode.Config{Addr: "127.0.0.1:0", Method: outlinenode.DefaultMethod, Password: ssPassword, KeyID: "cluster"})
+	node, outline, err := hsystem.OutlineNode("127.0.0.1:0", region)
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = node.Close() })
-	s.outline = node
-	for i := range 2 {
-		s.runAccounts(t, i)
-		s.runRegistry(t, i)
-		s.runAggregator(t, i)
-	}
-	s.admin = admin.Client{NC: s.nats.Conn(t, 2), Timeout: 10 * time.Second}
-	s.seedRegion(t)
+	t.Cleanup(func() { _ = outline.Close() })
 	s.gwLinks = testkit.ProxyCluster(t, s.nats)
-	s.gateways = append(s.gateways, s.runGateway(t, "gw-a", s.gwLinks.URLs(0)), s.runGateway(t, "gw-b", s.nats.URLs(1)))
+
+	cfg := hsystem.Loopback(t.TempDir())
+	cfg.NATSURLs = strings.Split(s.nats.URLs(0), ",")
+	cfg.NATSFor = s.natsFor
+	cfg.Streams = streams
+	cfg.DatabaseURL = s.pg.DSN("httvps")
+	cfg.Copies = hsystem.Copies{Accounts: 2, NodeRegistry: 2, Aggregator: 2}
+	cfg.Accounts.ExpiryInterval = time.Hour
+	cfg.Aggregator.NakDelay = 200 * time.Millisecond
+	cfg.Aggregator.DBTimeout = 5 * time.Second
+	cfg.Outline = []hsystem.Node{node}
+	cfg.Gateways = []gateway.Config{gatewayConfig(t, "gw-a"), gatewayConfig(t, "gw-b")}
+	log := testkit.Logger(t).Level(zerolog.WarnLevel)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	s.sys, err = hsystem.Start(ctx, cfg, log)
+	if err != nil {
+		t.Fatalf("start the system: %v", err)
+	}
+	t.Cleanup(func() { _ = s.sys.Stop() })
+	s.admin = s.sys.Admin()
 	return s
+}
+
+// natsFor puts the first gateway behind the cutting proxies, the second on node 2 first, and
+// an extra aggregator copy on doomedURL.
+func (s *system) natsFor(kind string, copy int) []string {
+	switch {
+	case kind == "gateway" && copy == 0:
+		return strings.Split(s.gwLinks.URLs(0), ",")
+	case kind == "gateway" && copy == 1:
+		return strings.Split(s.nats.URLs(1), ",")
+	case kind == "usage-aggregator" && copy >= 2 && s.doomedURL != "":
+		return []string{s.doomedURL}
+	}
+	return nil
 }
 
 func (s *system) startPostgres(t *testing.T) {
@@ -129,17 +133,6 @@ func (s *system) startPostgres(t *testing.T) {
 	if err := c.CreateDatabase(context.Background(), "httvps"); err != nil {
 		t.Fatal(err)
 	}
-	s.dsn = c.DSN("httvps")
-	pool := db.DefaultPool()
-	pool.MaxOpenConns = 16
-	s.db, err = db.Open(context.Background(), s.dsn, pool)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.db.Close() })
-	if err := migrations.Up(context.Background(), s.db); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // restartPostgres stops the server and starts it again on the same port and data.
@@ -156,102 +149,12 @@ func (s *system) restartPostgres(t *testing.T, down time.Duration) {
 	s.pg = c
 }
 
-func (s *system) start(t *testing.T, kind string, nc *nats.Conn, reg *prometheus.Registry, run func(context.Context) error) *copyOf {
-	t.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	c := &copyOf{name: fmt.Sprintf("%s-%d", kind, len(s.copies[kind])), nc: nc, reg: reg, cancel: cancel, done: make(chan struct{})}
-	go func() {
-		c.err = run(ctx)
-		close(c.done)
-	}()
-	s.copies[kind] = append(s.copies[kind], c)
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-c.done:
-		case <-time.After(20 * time.Second):
-			t.Errorf("%s did not stop", c.name)
-		}
-	})
-	return c
-}
-
-func (s *system) runAccounts(t *testing.T, i int) *copyOf {
-	t.Helper()
-	cfg := accounts.DefaultConfig()
-	cfg.SecretKey = []byte(secretKey)
-	cfg.ExpiryInterval = time.Hour
-	reg := prometheus.NewRegistry()
-	nc := s.nats.Conn(t, i)
-	svc, err := accounts.New(cfg, accounts.Deps{NC: nc, DB: s.db, Log: s.log, Registerer: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := s.start(t, "accounts", nc, reg, svc.Run)
-	select {
-	case <-svc.Ready():
-	case <-time.After(waitLong):
-		t.Fatal("accounts not ready")
-	}
-	return c
-}
-
-func (s *system) runRegistry(t *testing.T, i int) *copyOf {
-	t.Helper()
-	cfg := noderegistry.DefaultConfig()
-	cfg.FetchWait = 100 * time.Millisecond
-	reg := prometheus.NewRegistry()
-	nc := s.nats.Conn(t, i)
-	svc, err := noderegistry.New(cfg, noderegistry.Deps{NC: nc, DB: s.db, Log: s.log, Registerer: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s.start(t, "node-registry", nc, reg, svc.Run)
-}
-
-func (s *system) runAggregator(t *testing.T, i int) *copyOf {
-	t.Helper()
-	return s.runAggregatorOn(t, s.nats.Conn(t, i))
-}
-
-func (s *system) runAggregatorOn(t *testing.T, nc *nats.Conn) *copyOf {
-	t.Helper()
-	cfg := usageaggregator.DefaultConfig()
-	cfg.FetchWait = 100 * time.Millisecond
-	cfg.NakDelay = 200 * time.Millisecond
-	cfg.DBTimeout = 5 * time.Second
-	reg := prometheus.NewRegistry()
-	svc, err := usageaggregator.New(cfg, usageaggregator.Deps{NC: nc, DB: s.db, Log: s.log, Registerer: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s.start(t, "usage-aggregator", nc, reg, svc.Run)
-}
-
 func gatewayConfig(t *testing.T, id string) gateway.Config {
-	cfg := gateway.DefaultConfig()
-	cfg.GatewayID = id
-	cfg.Region = region
-	cfg.Listen = "127.0.0.1:0"
-	cfg.TLSDir = t.TempDir()
+	cfg := hsystem.LoopbackGateway(t.TempDir(), id, region)
 	cfg.RequestTimeout = rpcTimeout
 	cfg.UsageInterval = 200 * time.Millisecond
 	cfg.HeartbeatInterval = 500 * time.Millisecond
-	cfg.ShutdownTimeout = 5 * time.Second
-	cfg.AllowTargets = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
 	return cfg
-}
-
-func (s *system) runGateway(t *testing.T, id, urls string) *gatewayRun {
-	t.Helper()
-	nc := testkit.DialOrdered(t, urls)
-	reg := prometheus.NewRegistry()
-	svc, err := gateway.New(gatewayConfig(t, id), gateway.Deps{NC: nc, Log: s.log, Registerer: reg})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := s.start(t, "gateway", nc, reg, svc.Run)
-	return &gatewayRun{svc: svc, nc: nc, copyOf: *c}
 }
 
 func (s *system) call(t *testing.T, resource, verb string, req schemas.AdminRequest, out any) {
@@ -261,42 +164,19 @@ func (s *system) call(t *testing.T, resource, verb string, req schemas.AdminRequ
 	}
 }
 
-func (s *system) create(t *testing.T, resource string, body any, out any) {
-	t.Helper()
-	raw, _ := json.Marshal(body)
-	s.call(t, resource, schemas.VerbCreate, schemas.AdminRequest{Body: raw}, out)
-}
-
-func (s *system) seedRegion(t *testing.T) {
-	t.Helper()
-	testkit.Eventually(t, waitLong, "node-registry answers admin commands", func() bool {
-		return s.admin.Call(context.Background(), schemas.ResourceRegions, schemas.VerbList, schemas.AdminRequest{}, nil) == nil
-	})
-	s.create(t, schemas.ResourceRegions, map[string]any{"code": region, "name": region}, nil)
-	addr := s.outline.Addr()
-	s.create(t, schemas.ResourceOutlineNodes, map[string]any{
-		"region": region, "name": "cl-outline", "internal_ip": addr.IP.String(), "ss_port": addr.Port,
-		"ss_method": outlinenode.DefaultMethod, "ss_password": ssPassword, "max_sessions": 1000,
-	}, nil)
-}
-
 type subscriber struct {
-	UserID int64  `json:"user_id"`
-	Device string `json:"device_uuid"`
-	Token  string `json:"access_token"`
+	UserID int64
+	Device string
+	Token  string
 }
 
 func (s *system) subscriber(t *testing.T, name string) subscriber {
 	t.Helper()
-	var user, plan struct {
-		ID int64 `json:"id"`
+	d, err := s.admin.Subscriber(context.Background(), name, 5)
+	if err != nil {
+		t.Fatalf("subscriber %s: %v", name, err)
 	}
-	s.create(t, schemas.ResourceUsers, map[string]any{"identifier": name + "@example.com", "identifier_kind": "email"}, &user)
-	s.create(t, schemas.ResourcePlans, map[string]any{"name": "plan-" + name, "max_devices": 5}, &plan)
-	s.create(t, schemas.ResourceSubscriptions, map[string]any{"user_id": user.ID, "plan_id": plan.ID, "days": 30}, nil)
-	var d subscriber
-	s.create(t, schemas.ResourceDevices, map[string]any{"user_id": user.ID, "platform": "linux"}, &d)
-	return d
+	return subscriber{UserID: d.UserID, Device: d.DeviceUUID, Token: d.Token}
 }
 
 func (s *system) dial(t *testing.T, gw *gatewayRun, sub subscriber) (*client.Session, error) {
@@ -338,7 +218,7 @@ func (s *system) mustDialURL(t *testing.T, url string, sub subscriber) *client.S
 
 func (s *system) query(t *testing.T, q string, args []any, dest ...any) bool {
 	t.Helper()
-	err := s.db.QueryRowContext(context.Background(), q, args...).Scan(dest...)
+	err := s.sys.DB().QueryRowContext(context.Background(), q, args...).Scan(dest...)
 	if err != nil && err != sql.ErrNoRows && !strings.Contains(err.Error(), "connection") {
 		t.Fatalf("%s: %v", q, err)
 	}
