@@ -29,6 +29,7 @@ func TestProductionShape(t *testing.T) {
 			acks(t, aggs[1].Registry, schemas.ConsumerUsageAggregator)}
 		r.report(t, 1, 60)
 		leader := s.nats.StreamLeader(t, js, schemas.StreamUsage)
+		replicasOf(t, js, schemas.StreamUsage, 3)
 		leader.Kill()
 		t.Logf("USAGE leader %s shut down after %d acknowledged publishes", leader.Name, r.acked.Load())
 		r.report(t, 61, 140)
@@ -187,4 +188,22 @@ func consumerSettled(t *testing.T, js jetstream.JetStream, stream, durable strin
 		info, err := c.Info(ctx)
 		return err == nil && info.NumPending == 0 && info.NumAckPending == 0
 	})
+}
+
+// replicasOf checks that the stream is configured with n replicas and has n-1 followers.
+func replicasOf(t *testing.T, js jetstream.JetStream, stream string, n int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	st, err := js.Stream(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := st.Info(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Config.Replicas != n || info.Cluster == nil || len(info.Cluster.Replicas) != n-1 {
+		t.Fatalf("%s: replicas %d with cluster %+v, want %d", stream, info.Config.Replicas, info.Cluster, n)
+	}
 }
