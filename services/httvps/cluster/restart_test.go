@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/httvps/httvps/schemas"
+	"github.com/httvps/httvps/shared/config"
 	"github.com/httvps/httvps/shared/testkit"
 )
 
@@ -46,6 +47,8 @@ func newGatewayProcess(t *testing.T, s *system, id string) *gatewayProcess {
 		"HTTVPS_USAGE_INTERVAL=200ms",
 		"HTTVPS_HEARTBEAT_INTERVAL=500ms",
 		"HTTVPS_LOG_LEVEL=warn",
+		// Plain loopback NATS without identities is development, which production mode refuses.
+		config.EnvMode+"="+config.ModeDevelopment,
 	)
 	return &gatewayProcess{bin: buildGateway(t), env: env, addr: addr}
 }
