@@ -93,6 +93,7 @@ func (s *Service) Run(ctx context.Context) error {
 		sessionLoop.run,
 		s.runSweeper,
 		s.runSlotPurge,
+		s.runBoots,
 		func(ctx context.Context) error { return s.pollPending(ctx, usage, sessions) },
 	} {
 		wg.Go(func() {

@@ -19,6 +19,7 @@ const (
 	OpPublishSession = "publish_session"
 	OpHeartbeat      = "heartbeat"
 	OpSlots          = "slots"
+	OpDialReport     = "dial_report"
 
 	DialNode      = "node"
 	DialTarget    = "target"
