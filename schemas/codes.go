@@ -33,10 +33,12 @@ const (
 type LimitKind string
 
 const (
-	LimitTraffic LimitKind = "traffic"
-	LimitDevices LimitKind = "devices"
-	LimitStreams LimitKind = "streams"
-	LimitFrame   LimitKind = "frame_size"
+	LimitTraffic  LimitKind = "traffic"
+	LimitDevices  LimitKind = "devices"
+	LimitStreams  LimitKind = "streams"
+	LimitFrame    LimitKind = "frame_size"
+	LimitFlows    LimitKind = "udp_flows"
+	LimitDatagram LimitKind = "datagram_size"
 )
 
 var AllErrorCodes = []ErrorCode{
