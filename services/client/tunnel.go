@@ -178,3 +178,29 @@ func (t *Tunnel) OpenStream(ctx context.Context, target string) (*Stream, error)
 		}
 	}
 }
+
+// ListenUDP opens a UDP flow on the current session, waiting (until ctx ends) while the tunnel
+// reconnects. The flow ends with its session.
+func (t *Tunnel) ListenUDP(ctx context.Context) (*UDPConn, error) {
+	for {
+		t.mu.Lock()
+		s, ready, stopped := t.cur, t.ready, t.stopped
+		t.mu.Unlock()
+		if stopped != nil {
+			return nil, stopped
+		}
+		if s != nil {
+			c, err := s.ListenUDP(ctx)
+			if err == nil || !errors.Is(err, ErrSessionClosed) {
+				return c, err
+			}
+			t.clear(s)
+			continue
+		}
+		select {
+		case <-ready:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}

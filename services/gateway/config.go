@@ -5,6 +5,7 @@ package gateway
 import (
 	"errors"
 	"fmt"
+	"github.com/httvps/httvps/schemas/wire"
 	"net/netip"
 	"os"
 	"time"
@@ -41,6 +42,10 @@ const (
 	EnvHeartbeatInterval = "HTTVPS_HEARTBEAT_INTERVAL"
 	EnvPendingLimit      = "HTTVPS_GATEWAY_PENDING_LIMIT"
 	EnvAllowTargets      = "HTTVPS_GATEWAY_ALLOW_TARGETS"
+	EnvUDPMaxFlows       = "HTTVPS_GATEWAY_UDP_MAX_FLOWS"
+	EnvUDPMaxDatagram    = "HTTVPS_GATEWAY_UDP_MAX_DATAGRAM"
+	EnvUDPRate           = "HTTVPS_GATEWAY_UDP_RATE"
+	EnvUDPIdleTimeout    = "HTTVPS_GATEWAY_UDP_IDLE_TIMEOUT"
 )
 
 const (
@@ -78,6 +83,10 @@ type Config struct {
 	HeartbeatInterval time.Duration
 	PendingLimit      int
 	AllowTargets      []netip.Prefix
+	UDPMaxFlows       int
+	UDPMaxDatagram    int
+	UDPRate           int
+	UDPIdleTimeout    time.Duration
 }
 
 func DefaultConfig() Config {
@@ -108,6 +117,10 @@ func DefaultConfig() Config {
 		UsageInterval:     10 * time.Second,
 		HeartbeatInterval: 5 * time.Second,
 		PendingLimit:      100000,
+		UDPMaxFlows:       64,
+		UDPMaxDatagram:    16 << 10,
+		UDPRate:           10000,
+		UDPIdleTimeout:    5 * time.Minute,
 	}
 }
 
@@ -143,6 +156,10 @@ func LoadConfig(env *config.Env) Config {
 		UsageInterval:     src.get(EnvUsageInterval).Duration(EnvUsageInterval, d.UsageInterval, 10*time.Millisecond),
 		HeartbeatInterval: src.get(EnvHeartbeatInterval).Duration(EnvHeartbeatInterval, d.HeartbeatInterval, 10*time.Millisecond),
 		PendingLimit:      src.get(EnvPendingLimit).Int(EnvPendingLimit, d.PendingLimit, 1, 10_000_000),
+		UDPMaxFlows:       src.get(EnvUDPMaxFlows).Int(EnvUDPMaxFlows, d.UDPMaxFlows, 1, 4096),
+		UDPMaxDatagram:    src.get(EnvUDPMaxDatagram).Int(EnvUDPMaxDatagram, d.UDPMaxDatagram, 512, 65507),
+		UDPRate:           src.get(EnvUDPRate).Int(EnvUDPRate, d.UDPRate, 1, 10_000_000),
+		UDPIdleTimeout:    src.get(EnvUDPIdleTimeout).Duration(EnvUDPIdleTimeout, d.UDPIdleTimeout, 10*time.Millisecond),
 	}
 	allow := src.get(EnvAllowTargets).List(EnvAllowTargets, nil)
 	prefixes, err := parsePrefixes(allow)
@@ -218,6 +235,11 @@ func (c Config) Validate() error {
 		return invalid(EnvMaxStreamWindow, "%d must be at least %s (%d)", c.MaxStreamWindow, EnvStreamWindow, c.StreamWindow)
 	case c.PendingLimit < 1:
 		return invalid(EnvPendingLimit, "must be at least 1")
+	case c.UDPMaxFlows < 1 || c.UDPRate < 1 || c.UDPIdleTimeout <= 0:
+		return invalid(EnvUDPMaxFlows, "%s, %s and %s must be positive", EnvUDPMaxFlows, EnvUDPRate, EnvUDPIdleTimeout)
+	case c.UDPMaxDatagram < 1 || c.UDPMaxDatagram > wire.MaxDatagramPayload(c.MaxFrameSize):
+		return invalid(EnvUDPMaxDatagram, "%d must be from 1 to %d (the largest that fits %s %d in JSON)",
+			c.UDPMaxDatagram, wire.MaxDatagramPayload(c.MaxFrameSize), EnvMaxFrameSize, c.MaxFrameSize)
 	}
 	return nil
 }

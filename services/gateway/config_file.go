@@ -39,6 +39,10 @@ var fileKeys = map[string]string{
 	"heartbeat_interval": EnvHeartbeatInterval,
 	"pending_limit":      EnvPendingLimit,
 	"allow_targets":      EnvAllowTargets,
+	"udp_max_flows":      EnvUDPMaxFlows,
+	"udp_max_datagram":   EnvUDPMaxDatagram,
+	"udp_rate":           EnvUDPRate,
+	"udp_idle_timeout":   EnvUDPIdleTimeout,
 }
 
 // source picks, per variable, the environment when it sets the variable and the file otherwise.

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/httvps/httvps/services/gateway/internal/udp"
 	"net"
 	"sync"
 	"time"
@@ -27,8 +28,10 @@ import (
 )
 
 const (
-	Name    = "gateway"
-	Version = "1.0.0"
+	// udpQueued bounds the bytes of client datagrams a session holds before their sockets take them.
+	udpQueued = 1 << 20
+	Name      = "gateway"
+	Version   = "1.0.0"
 )
 
 type Deps struct {
@@ -90,6 +93,8 @@ func New(cfg Config, deps Deps) (*Service, error) {
 			MaxWindow: cfg.MaxStreamWindow, SessionWindow: cfg.SessionWindow,
 			HelloTimeout: cfg.HelloTimeout, PingInterval: cfg.PingInterval, IdleTimeout: cfg.IdleTimeout,
 			WriteTimeout: cfg.WriteTimeout, DialTimeout: cfg.DialTimeout,
+			UDP: udp.Limits{MaxFlows: cfg.UDPMaxFlows, MaxDatagram: cfg.UDPMaxDatagram, Rate: cfg.UDPRate,
+				IdleTimeout: cfg.UDPIdleTimeout, Queued: udpQueued},
 		},
 		Backend: backend.New(deps.NC, cfg.RequestTimeout, m),
 		Policy:  upstream.NewPolicy(cfg.AllowTargets, nil),

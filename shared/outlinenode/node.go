@@ -1,5 +1,5 @@
 // Package outlinenode runs an Outline Shadowsocks server (outline-ss-server's service package)
-// in-process: the demo node of `make run`, and a real node for tests and benchmarks.
+// in-process, TCP and UDP: the demo node of `make run`, and a real node for tests and benchmarks.
 package outlinenode
 
 import (
@@ -22,9 +22,12 @@ type Config struct {
 	KeyID    string
 }
 
+// Node serves Shadowsocks TCP and UDP on the same port.
 type Node struct {
-	ln   *net.TCPListener
-	done chan struct{}
+	ln      *net.TCPListener
+	pc      *net.UDPConn
+	done    chan struct{}
+	udpDone chan struct{}
 }
 
 func Start(cfg Config) (*Node, error) {
@@ -43,7 +46,8 @@ func Start(cfg Config) (*Node, error) {
 	entries.PushBack(&entry)
 	ciphers := service.NewCipherList()
 	ciphers.Update(entries)
-	handler, _ := service.NewShadowsocksHandlers(service.WithCiphers(ciphers), service.WithStreamDialer(&transport.TCPDialer{}))
+	handler, associations := service.NewShadowsocksHandlers(service.WithCiphers(ciphers), service.WithStreamDialer(&transport.TCPDialer{}))
+	associations.SetTargetIPValidator(func(net.IP) error { return nil })
 	addr, err := net.ResolveTCPAddr("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("outline node: address %q: %w", cfg.Addr, err)
@@ -52,7 +56,18 @@ func Start(cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("outline node: listen on %s: %w", cfg.Addr, err)
 	}
-	n := &Node{ln: ln, done: make(chan struct{})}
+	pc, err := net.ListenUDP("udp", &net.UDPAddr{IP: ln.Addr().(*net.TCPAddr).IP, Port: ln.Addr().(*net.TCPAddr).Port})
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("outline node: listen udp on %s: %w", ln.Addr(), err)
+	}
+	n := &Node{ln: ln, pc: pc, done: make(chan struct{}), udpDone: make(chan struct{})}
+	go func() {
+		defer close(n.udpDone)
+		service.PacketServe(pc, func(ctx context.Context, conn net.Conn) {
+			associations.HandleAssociation(ctx, conn, &service.NoOpUDPAssociationMetrics{})
+		}, noNATMetrics{})
+	}()
 	go func() {
 		defer close(n.done)
 		service.StreamServe(service.WrapStreamAcceptFunc(ln.AcceptTCP), func(ctx context.Context, conn transport.StreamConn) {
@@ -66,6 +81,13 @@ func (n *Node) Addr() *net.TCPAddr { return n.ln.Addr().(*net.TCPAddr) }
 
 func (n *Node) Close() error {
 	err := n.ln.Close()
+	n.pc.Close()
 	<-n.done
+	<-n.udpDone
 	return err
 }
+
+type noNATMetrics struct{}
+
+func (noNATMetrics) AddNATEntry()    {}
+func (noNATMetrics) RemoveNATEntry() {}

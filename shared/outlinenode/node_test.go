@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/httvps/httvps/shared/outlinenode"
 	"github.com/shadowsocks/go-shadowsocks2/core"
@@ -70,5 +71,53 @@ func TestStartErrors(t *testing.T) {
 				t.Fatal("expected an error")
 			}
 		})
+	}
+}
+
+func TestRelaysUDPThroughShadowsocks(t *testing.T) {
+	target, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Close()
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			n, from, err := target.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			_, _ = target.WriteTo(buf[:n], from)
+		}
+	}()
+	node, err := outlinenode.Start(outlinenode.Config{Addr: "127.0.0.1:0", Password: "secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer node.Close()
+	cipher, err := core.PickCipher(outlinenode.DefaultMethod, nil, "secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc := cipher.PacketConn(raw)
+	defer pc.Close()
+	nodeAddr := &net.UDPAddr{IP: node.Addr().IP, Port: node.Addr().Port}
+	msg := append(socks.ParseAddr(target.LocalAddr().String()), []byte("datagram")...)
+	if _, err := pc.WriteTo(msg, nodeAddr); err != nil {
+		t.Fatal(err)
+	}
+	_ = pc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 2048)
+	n, _, err := pc.ReadFrom(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := socks.SplitAddr(buf[:n])
+	if src.String() != target.LocalAddr().String() || !bytes.Equal(buf[len(src):n], []byte("datagram")) {
+		t.Fatalf("reply from %s: %q", src, buf[len(src):n])
 	}
 }

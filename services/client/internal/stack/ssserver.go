@@ -94,7 +94,7 @@ func SSServer(ctx context.Context) (*Process, Node, error) {
 	}
 	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 	p, err := StartProcess(ctx, addr, "ss-server", "-s", "127.0.0.1", "-p", strconv.Itoa(port),
-		"-k", SSPassword, "-m", SSMethod, "-t", "60", "--no-delay")
+		"-k", SSPassword, "-m", SSMethod, "-t", "60", "--no-delay", "-u")
 	if err != nil {
 		return nil, Node{}, err
 	}

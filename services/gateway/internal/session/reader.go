@@ -49,6 +49,10 @@ func (s *Session) decode(kind int, msg []byte) (any, error) {
 		d.Payload = append([]byte(nil), d.Payload...)
 		frame = d
 	}
+	if d, ok := frame.(schemas.UDPData); ok {
+		d.Payload = append([]byte(nil), d.Payload...)
+		frame = d
+	}
 	return frame, err
 }
 
@@ -109,6 +113,8 @@ func (s *Session) dispatch(frame any) (ending, bool) {
 			return protocolEnding("stream_window without flow_control negotiated in hello"), true
 		}
 		s.onWindow(f)
+	case schemas.UDPData, schemas.UDPClose:
+		return s.onUDP(f)
 	case schemas.Ping:
 		s.out.sendControl(schemas.Pong{ID: f.ID})
 	case schemas.Pong:

@@ -4,6 +4,7 @@ package session
 
 import (
 	"context"
+	"github.com/httvps/httvps/services/gateway/internal/udp"
 	"io"
 	"net"
 	"sync"
@@ -50,6 +51,7 @@ type Limits struct {
 	IdleTimeout   time.Duration
 	WriteTimeout  time.Duration
 	DialTimeout   time.Duration
+	UDP           udp.Limits
 }
 
 // Backend is the control plane as the handshake sees it.

@@ -27,7 +27,7 @@ func SSServer(tb testing.TB, nodeID int64, region string) schemas.OutlineAssignm
 		tb.Fatalf("ss-server not found (apt-get install shadowsocks-libev): %v", err)
 	}
 	port := testkit.FreePort(tb)
-	cmd := exec.Command(bin, "-s", "127.0.0.1", "-p", strconv.Itoa(port), "-k", Password, "-m", Method, "-t", "30")
+	cmd := exec.Command(bin, "-s", "127.0.0.1", "-p", strconv.Itoa(port), "-k", Password, "-m", Method, "-t", "30", "-u")
 	if err := cmd.Start(); err != nil {
 		tb.Fatalf("start ss-server: %v", err)
 	}
