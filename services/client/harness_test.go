@@ -25,6 +25,7 @@ import (
 	"github.com/httvps/httvps/shared/testkit"
 	"github.com/nats-io/nats.go"
 	"github.com/rs/zerolog"
+	"github.com/uptrace/bun"
 )
 
 func TestMain(m *testing.M) { os.Exit(testkit.Main(m)) }
@@ -49,6 +50,7 @@ type env struct {
 	gwCfg   gateway.Config
 	log     zerolog.Logger
 	certPEM string
+	db      *bun.DB
 }
 
 func newEnv(t *testing.T, tune func(*gateway.Config)) *env {
@@ -61,6 +63,7 @@ func newEnv(t *testing.T, tune func(*gateway.Config)) *env {
 		t.Fatalf("open database: %v", err)
 	}
 	t.Cleanup(func() { _ = bdb.Close() })
+	e.db = bdb
 	if err := migrations.Up(ctx, bdb); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
