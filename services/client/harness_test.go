@@ -67,7 +67,7 @@ func newEnv(t *testing.T, tune func(*gateway.Config)) *env {
 	if err := migrations.Up(ctx, bdb); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
-	svcs, err := stack.ControlPlane{NC: e.nc, DB: bdb, Log: e.log}.Start(ctx)
+	svcs, err := stack.ControlPlane{NC: e.nc, DB: bdb, Log: e.log, Aggregator: true}.Start(ctx)
 	if err != nil {
 		t.Fatalf("control plane: %v", err)
 	}
