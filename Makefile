@@ -18,7 +18,7 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./schemas/wire
 
 bench: deps
-	$(GO) run ./services/client/cmd/httvps-bench -out docs/benchmarks.md
+	$(GO) run ./services/bench/cmd/httvps-bench -out docs/benchmarks.md
 
 build:
 	mkdir -p bin

@@ -33,12 +33,19 @@ const (
 type LimitKind string
 
 const (
-	LimitTraffic  LimitKind = "traffic"
-	LimitDevices  LimitKind = "devices"
-	LimitStreams  LimitKind = "streams"
-	LimitFrame    LimitKind = "frame_size"
-	LimitFlows    LimitKind = "udp_flows"
-	LimitDatagram LimitKind = "datagram_size"
+	LimitTraffic LimitKind = "traffic"
+	LimitDevices LimitKind = "devices"
+	LimitStreams LimitKind = "streams"
+	LimitFrame   LimitKind = "frame_size"
+	// Gateway protection (docs/04): memory held for the client, sessions on the gateway and
+	// per source address, handshakes in flight, stream_open rate.
+	LimitMemory          LimitKind = "memory"
+	LimitGatewaySessions LimitKind = "gateway_sessions"
+	LimitAddressSessions LimitKind = "address_sessions"
+	LimitHandshakes      LimitKind = "handshakes"
+	LimitStreamOpenRate  LimitKind = "stream_open_rate"
+	LimitFlows           LimitKind = "udp_flows"
+	LimitDatagram        LimitKind = "datagram_size"
 )
 
 var AllErrorCodes = []ErrorCode{

@@ -123,7 +123,9 @@ func TestSchemaEnumsMatchGo(t *testing.T) {
 	}{
 		{"error codes", schemas.CommonFile, []string{"$defs", "errorCode", "enum"}, strs(schemas.AllErrorCodes...)},
 		{"limit kinds", schemas.CommonFile, []string{"$defs", "limitKind", "enum"},
-			strs(schemas.LimitTraffic, schemas.LimitDevices, schemas.LimitStreams, schemas.LimitFrame, schemas.LimitFlows, schemas.LimitDatagram)},
+			strs(schemas.LimitTraffic, schemas.LimitDevices, schemas.LimitStreams, schemas.LimitFrame,
+				schemas.LimitMemory, schemas.LimitGatewaySessions, schemas.LimitAddressSessions, schemas.LimitHandshakes, schemas.LimitStreamOpenRate,
+				schemas.LimitFlows, schemas.LimitDatagram)},
 		{"features", schemas.CommonFile, []string{"$defs", "feature", "enum"},
 			strs(schemas.FeatureBinary, schemas.FeatureFlowControl, schemas.FeatureStreamConfirm, schemas.FeatureUDP)},
 		{"frame types", schemas.CommonFile, []string{"$defs", "frameType", "enum"},

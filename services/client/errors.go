@@ -65,10 +65,15 @@ var plainWords = map[schemas.ErrorCode]string{
 }
 
 var limitWords = map[schemas.LimitKind]string{
-	schemas.LimitTraffic: "the traffic limit of the plan is used up",
-	schemas.LimitDevices: "the plan's device limit is reached",
-	schemas.LimitStreams: "too many streams are open in this session",
-	schemas.LimitFrame:   "a frame was larger than the gateway accepts",
+	schemas.LimitTraffic:         "the traffic limit of the plan is used up",
+	schemas.LimitDevices:         "the plan's device limit is reached",
+	schemas.LimitStreams:         "too many streams are open in this session",
+	schemas.LimitFrame:           "a frame was larger than the gateway accepts",
+	schemas.LimitMemory:          "the session holds as much unsent data as the gateway allows",
+	schemas.LimitGatewaySessions: "the gateway is full",
+	schemas.LimitAddressSessions: "too many sessions from this address",
+	schemas.LimitHandshakes:      "the gateway is busy with other connections",
+	schemas.LimitStreamOpenRate:  "streams are opened faster than the gateway allows",
 }
 
 // Describe puts a gateway error code in plain words, ending with the code itself, e.g.

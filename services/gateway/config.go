@@ -38,6 +38,15 @@ const (
 	EnvStreamWindow      = "HTTVPS_GATEWAY_STREAM_WINDOW"
 	EnvMaxStreamWindow   = "HTTVPS_GATEWAY_MAX_STREAM_WINDOW"
 	EnvSessionWindow     = "HTTVPS_GATEWAY_SESSION_WINDOW"
+	EnvSessionMemory     = "HTTVPS_GATEWAY_SESSION_MEMORY"
+	EnvMemory            = "HTTVPS_GATEWAY_MEMORY"
+	EnvMaxSessions       = "HTTVPS_GATEWAY_MAX_SESSIONS"
+	EnvMaxPerAddress     = "HTTVPS_GATEWAY_MAX_SESSIONS_PER_ADDRESS"
+	EnvMaxHandshakes     = "HTTVPS_GATEWAY_MAX_HANDSHAKES"
+	EnvStreamOpenRate    = "HTTVPS_GATEWAY_STREAM_OPEN_RATE"
+	EnvStreamOpenBurst   = "HTTVPS_GATEWAY_STREAM_OPEN_BURST"
+	EnvProxyHeader       = "HTTVPS_GATEWAY_TRUSTED_PROXY_HEADER"
+	EnvTrustedProxies    = "HTTVPS_GATEWAY_TRUSTED_PROXIES"
 	EnvUsageInterval     = "HTTVPS_USAGE_INTERVAL"
 	EnvHeartbeatInterval = "HTTVPS_HEARTBEAT_INTERVAL"
 	EnvPendingLimit      = "HTTVPS_GATEWAY_PENDING_LIMIT"
@@ -79,6 +88,7 @@ type Config struct {
 	StreamWindow      int
 	MaxStreamWindow   int
 	SessionWindow     int
+	Protection        Protection
 	UsageInterval     time.Duration
 	HeartbeatInterval time.Duration
 	PendingLimit      int
@@ -114,6 +124,7 @@ func DefaultConfig() Config {
 		StreamWindow:      256 << 10,
 		MaxStreamWindow:   8 << 20,
 		SessionWindow:     16 << 20,
+		Protection:        DefaultProtection(),
 		UsageInterval:     10 * time.Second,
 		HeartbeatInterval: 5 * time.Second,
 		PendingLimit:      100000,
@@ -153,6 +164,7 @@ func LoadConfig(env *config.Env) Config {
 		StreamWindow:      src.get(EnvStreamWindow).Int(EnvStreamWindow, d.StreamWindow, minWindow, maxWindow),
 		MaxStreamWindow:   src.get(EnvMaxStreamWindow).Int(EnvMaxStreamWindow, d.MaxStreamWindow, minWindow, maxWindow),
 		SessionWindow:     src.get(EnvSessionWindow).Int(EnvSessionWindow, d.SessionWindow, 0, 1<<30),
+		Protection:        loadProtection(src, d.Protection),
 		UsageInterval:     src.get(EnvUsageInterval).Duration(EnvUsageInterval, d.UsageInterval, 10*time.Millisecond),
 		HeartbeatInterval: src.get(EnvHeartbeatInterval).Duration(EnvHeartbeatInterval, d.HeartbeatInterval, 10*time.Millisecond),
 		PendingLimit:      src.get(EnvPendingLimit).Int(EnvPendingLimit, d.PendingLimit, 1, 10_000_000),
@@ -233,6 +245,10 @@ func (c Config) Validate() error {
 		return invalid(EnvStreamWindow, "%d must be at least %s (%d)", c.StreamWindow, EnvMaxFrameSize, c.MaxFrameSize)
 	case c.MaxStreamWindow < c.StreamWindow:
 		return invalid(EnvMaxStreamWindow, "%d must be at least %s (%d)", c.MaxStreamWindow, EnvStreamWindow, c.StreamWindow)
+	case c.Protection.SessionMemory < 2*c.StreamWindow:
+		return invalid(EnvSessionMemory, "%d must be at least twice %s (%d)", c.Protection.SessionMemory, EnvStreamWindow, c.StreamWindow)
+	case c.Protection.Memory < c.Protection.SessionMemory:
+		return invalid(EnvMemory, "%d must be at least %s (%d)", c.Protection.Memory, EnvSessionMemory, c.Protection.SessionMemory)
 	case c.PendingLimit < 1:
 		return invalid(EnvPendingLimit, "must be at least 1")
 	case c.UDPMaxFlows < 1 || c.UDPRate < 1 || c.UDPIdleTimeout <= 0:

@@ -7,16 +7,12 @@ require (
 	github.com/gofiber/contrib/websocket v1.3.4
 	github.com/gofiber/fiber/v2 v2.52.15
 	github.com/google/uuid v1.6.0
-	github.com/httvps/httvps/migrations v0.0.0
 	github.com/httvps/httvps/schemas v0.0.0
-	github.com/httvps/httvps/services/accounts v0.0.0
-	github.com/httvps/httvps/services/node-registry v0.0.0
 	github.com/httvps/httvps/shared v0.0.0
 	github.com/nats-io/nats.go v1.55.0
 	github.com/prometheus/client_golang v1.25.0
 	github.com/rs/zerolog v1.35.1
 	github.com/shadowsocks/go-shadowsocks2 v0.1.5
-	github.com/uptrace/bun v1.2.18
 	gopkg.in/yaml.v3 v3.0.1
 )
 
@@ -48,7 +44,7 @@ require (
 	github.com/rogpeppe/go-internal v1.14.1 // indirect
 	github.com/savsgio/gotils v0.0.0-20240303185622-093b76447511 // indirect
 	github.com/tmthrgd/go-hex v0.0.0-20190904060850-447a3041c3bc // indirect
-	github.com/uptrace/bun/dialect/pgdialect v1.2.18 // indirect
+	github.com/uptrace/bun v1.2.18 // indirect
 	github.com/uptrace/bun/driver/pgdriver v1.2.18 // indirect
 	github.com/valyala/bytebufferpool v1.0.0 // indirect
 	github.com/valyala/fasthttp v1.52.0 // indirect
@@ -67,9 +63,6 @@ require (
 )
 
 replace (
-	github.com/httvps/httvps/migrations => ../../migrations
 	github.com/httvps/httvps/schemas => ../../schemas
-	github.com/httvps/httvps/services/accounts => ../accounts
-	github.com/httvps/httvps/services/node-registry => ../node-registry
 	github.com/httvps/httvps/shared => ../../shared
 )

@@ -91,7 +91,12 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		Limits: session.Limits{
 			MaxStreams: cfg.MaxStreams, MaxFrameSize: cfg.MaxFrameSize, Window: cfg.StreamWindow,
 			MaxWindow: cfg.MaxStreamWindow, SessionWindow: cfg.SessionWindow,
-			HelloTimeout: cfg.HelloTimeout, PingInterval: cfg.PingInterval, IdleTimeout: cfg.IdleTimeout,
+			SessionMemory: int64(cfg.Protection.SessionMemory), GatewayMemory: int64(cfg.Protection.Memory),
+			MaxSessions: cfg.Protection.MaxSessions, MaxSessionsPerAddress: cfg.Protection.PerAddress,
+			MaxHandshakes: cfg.Protection.MaxHandshakes, StreamOpenRate: float64(cfg.Protection.StreamOpenRate),
+			StreamOpenBurst: cfg.Protection.StreamOpenBurst, TrustedProxyHeader: cfg.Protection.ProxyHeader,
+			TrustedProxies: cfg.Protection.TrustedProxies,
+			HelloTimeout:   cfg.HelloTimeout, PingInterval: cfg.PingInterval, IdleTimeout: cfg.IdleTimeout,
 			WriteTimeout: cfg.WriteTimeout, DialTimeout: cfg.DialTimeout,
 			UDP: udp.Limits{MaxFlows: cfg.UDPMaxFlows, MaxDatagram: cfg.UDPMaxDatagram, Rate: cfg.UDPRate,
 				IdleTimeout: cfg.UDPIdleTimeout, Queued: udpQueued},

@@ -11,30 +11,29 @@ import (
 func printBanner(out io.Writer, sys *System) {
 	var b strings.Builder
 	line := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
-	in := sys.infra
 	line("")
 	line("HTTVPS is running. Ctrl-C stops it; data stays in %s.", sys.Config.DataDir)
 	line("")
-	line("  REST edge     http://%s/api/v1   (OpenAPI: /api/v1/openapi.json)", sys.built.edge.Addr())
-	line("  Gateway       wss://%s/ws   (self-signed certificate in %s)", sys.built.gateway.Addr(), sys.Services.Gateway.TLSDir)
-	line("  NATS          %s", in.natsURL)
-	line("  PostgreSQL    %s", db.RedactDSN(in.dsn))
+	line("  REST edge     http://%s/api/v1   (OpenAPI: /api/v1/openapi.json)", sys.EdgeAddr())
+	line("  Gateway       wss://%s/ws   (self-signed certificate in %s)", sys.GatewayAddr(), sys.Services.Gateway.TLSDir)
+	line("  NATS          %s", sys.NATSURL())
+	line("  PostgreSQL    %s", db.RedactDSN(sys.DSN()))
 	if sys.metrics != nil {
 		line("  Metrics       http://%s/metrics", sys.metrics.Addr)
 	}
 	line("")
 	line("Admin API (see docs/02-control-plane-api.md):")
-	line("  export EDGE=http://%s HTTVPS_ADMIN_TOKEN=%s HTTVPS_NODE_TOKEN=%s", sys.built.edge.Addr(), sys.Secrets["HTTVPS_ADMIN_TOKEN"], sys.Secrets["HTTVPS_NODE_TOKEN"])
+	line("  export EDGE=http://%s HTTVPS_ADMIN_TOKEN=%s HTTVPS_NODE_TOKEN=%s", sys.EdgeAddr(), sys.Secrets["HTTVPS_ADMIN_TOKEN"], sys.Secrets["HTTVPS_NODE_TOKEN"])
 	line("  curl -s -H \"Authorization: Bearer $HTTVPS_ADMIN_TOKEN\" $EDGE/api/v1/admin/users")
 	line("")
-	line("Watch usage live:   go tool nats -s %s sub 'httvps.usage.>'", in.natsURL)
-	line("Tables:             psql '%s'", in.dsn)
+	line("Watch usage live:   go tool nats -s %s sub 'httvps.usage.>'", sys.NATSURL())
+	line("Tables:             psql '%s'", sys.DSN())
 	if d := sys.demo; d != nil {
 		line("")
 		line("Demo: region %s, user %s (id %d), device %s, Outline node %s", d.seed.Region, d.cfg.User, d.seed.UserID, d.seed.DeviceID, d.outline.Addr())
 		line("1. In a second terminal, start the client:")
 		line("   go run ./services/client/cmd/httvps-client -gateway wss://%s/ws -insecure -device-id %s -token %s -region %s -socks %s",
-			sys.built.gateway.Addr(), d.seed.DeviceID, d.seed.Token, d.seed.Region, d.cfg.SOCKSAddr)
+			sys.GatewayAddr(), d.seed.DeviceID, d.seed.Token, d.seed.Region, d.cfg.SOCKSAddr)
 		line("2. In a third terminal, fetch the demo page through the tunnel:")
 		line("   curl --socks5-hostname %s %s", d.cfg.SOCKSAddr, d.page.URL())
 		line("3. See the user's usage grow (the gateway reports every 10 s):")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/httvps/httvps/services/httvps/system"
 	"github.com/httvps/httvps/shared/outlinenode"
 	"github.com/httvps/httvps/shared/rpc"
 )
@@ -30,10 +31,10 @@ func startDemo(cfg DemoConfig) (*demo, error) {
 	return &demo{cfg: cfg, outline: node, page: page}, nil
 }
 
-func (d *demo) seedWithRetry(ctx context.Context, a adminClient, wait time.Duration) error {
+func (d *demo) seedWithRetry(ctx context.Context, a system.Admin, wait time.Duration) error {
 	deadline := time.Now().Add(wait)
 	for {
-		seed, err := seedDemo(ctx, a, d.cfg, d.outline.Addr())
+		seed, err := seedDemo(ctx, a, d.cfg)
 		if err == nil {
 			d.seed = seed
 			return nil

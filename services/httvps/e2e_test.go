@@ -80,8 +80,9 @@ func startClient(t *testing.T, ctx context.Context, sys *httvps.System, token st
 	cfg.DeviceID = "demo-device"
 	cfg.Token = token
 	cfg.Region = sys.Services.Demo.Region
-	cfg.Binary = binary
-	cfg.FlowControl = binary
+	if !binary {
+		cfg.SpecOnly()
+	}
 	log := testkit.Logger(t)
 	tunnel := client.NewTunnel(cfg, log)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -1,16 +1,19 @@
 package httvps
 
 import (
-	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"strings"
 
 	"github.com/httvps/httvps/services/accounts"
 	"github.com/httvps/httvps/services/edge"
 	"github.com/httvps/httvps/services/gateway"
+	"github.com/httvps/httvps/services/httvps/system"
 	noderegistry "github.com/httvps/httvps/services/node-registry"
 	usageaggregator "github.com/httvps/httvps/services/usage-aggregator"
 	"github.com/httvps/httvps/shared/config"
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/rs/zerolog"
+	"github.com/httvps/httvps/shared/natsx"
 )
 
 type serviceConfigs struct {
@@ -33,55 +36,29 @@ func loadServiceConfigs(env *config.Env) serviceConfigs {
 	}
 }
 
-type built struct {
-	components []component
-	edge       *edge.Service
-	gateway    *gateway.Service
-	accounts   *accounts.Service
-	registries []*prometheus.Registry
-}
-
-func (b *built) registry() prometheus.Registerer {
-	r := prometheus.NewRegistry()
-	b.registries = append(b.registries, r)
-	return r
-}
-
-func (b *built) gatherers() prometheus.Gatherers {
-	g := prometheus.Gatherers{}
-	for _, r := range b.registries {
-		g = append(g, r)
+// systemConfig is the all-in-one shape: one copy of every service and one gateway, NATS
+// embedded unless HTTVPS_NATS_URL is set, PostgreSQL local unless HTTVPS_DATABASE_URL is.
+func systemConfig(c Config, svc serviceConfigs, pgLog io.Writer, outline []system.Node) system.Config {
+	host, portStr, _ := net.SplitHostPort(c.NATSListen)
+	port, _ := strconv.Atoi(portStr)
+	var urls []string
+	if c.NATSURL != "" {
+		urls = strings.Split(c.NATSURL, ",")
 	}
-	return g
-}
-
-func buildServices(cfg serviceConfigs, in *infra, log zerolog.Logger) (*built, error) {
-	b := &built{}
-	reg := b.registry
-	var err error
-	if b.accounts, err = accounts.New(cfg.Accounts, accounts.Deps{NC: in.nc, DB: in.db, Log: log, Registerer: reg()}); err != nil {
-		return nil, fmt.Errorf("accounts: %w", err)
+	return system.Config{
+		NATSURLs:        urls,
+		Embedded:        natsx.EmbeddedConfig{Host: host, Port: port, StoreDir: c.natsStoreDir(), ServerName: "httvps-dev"},
+		Streams:         c.Streams,
+		DatabaseURL:     c.DatabaseURL,
+		Postgres:        system.LocalPostgres{Dir: c.postgresDir(), Port: c.LocalPGPort, Database: localDatabase, Log: pgLog},
+		Pool:            c.Pool,
+		Copies:          system.Copies{Accounts: 1, NodeRegistry: 1, Aggregator: 1, Edge: 1},
+		Accounts:        svc.Accounts,
+		NodeRegistry:    svc.NodeRegistry,
+		Aggregator:      svc.Aggregator,
+		Edge:            svc.Edge,
+		Gateways:        []gateway.Config{svc.Gateway},
+		Outline:         outline,
+		ShutdownTimeout: c.ShutdownTimeout,
 	}
-	registry, err := noderegistry.New(cfg.NodeRegistry, noderegistry.Deps{NC: in.nc, DB: in.db, Log: log, Registerer: reg()})
-	if err != nil {
-		return nil, fmt.Errorf("node-registry: %w", err)
-	}
-	aggregator, err := usageaggregator.New(cfg.Aggregator, usageaggregator.Deps{NC: in.nc, DB: in.db, Log: log, Registerer: reg()})
-	if err != nil {
-		return nil, fmt.Errorf("usage-aggregator: %w", err)
-	}
-	if b.edge, err = edge.New(cfg.Edge, edge.Deps{NC: in.nc, Log: log, Registerer: reg()}); err != nil {
-		return nil, fmt.Errorf("edge: %w", err)
-	}
-	if b.gateway, err = gateway.New(cfg.Gateway, gateway.Deps{NC: in.nc, Log: log, Registerer: reg()}); err != nil {
-		return nil, fmt.Errorf("gateway: %w", err)
-	}
-	b.components = []component{
-		{"accounts", b.accounts},
-		{"node-registry", registry},
-		{"usage-aggregator", aggregator},
-		{"edge", b.edge},
-		{"gateway", b.gateway},
-	}
-	return b, nil
 }

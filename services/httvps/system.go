@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
 
+	"github.com/httvps/httvps/services/httvps/system"
 	"github.com/httvps/httvps/shared/app"
 	"github.com/httvps/httvps/shared/config"
 	"github.com/httvps/httvps/shared/logging"
@@ -22,17 +24,17 @@ const seedWait = 30 * time.Second
 
 // System is a running all-in-one HTTVPS; Main runs one until ctx ends, tests drive it directly.
 type System struct {
-	Config   Config
-	Services serviceConfigs
-	Secrets  map[string]string
-	log      zerolog.Logger
-	infra    *infra
-	built    *built
-	demo     *demo
-	group    *group
-	metrics  *http.Server
-	stopOnce sync.Once
-	stopErr  error
+	Config     Config
+	Services   serviceConfigs
+	Secrets    map[string]string
+	log        zerolog.Logger
+	pgLog      *os.File
+	sys        *system.System
+	demo       *demo
+	metrics    *http.Server
+	metricsErr chan error
+	stopOnce   sync.Once
+	stopErr    error
 }
 
 func Main(ctx context.Context, lookup func(string) (string, bool), out, errOut io.Writer) error {
@@ -45,8 +47,10 @@ func Main(ctx context.Context, lookup func(string) (string, bool), out, errOut i
 	select {
 	case <-ctx.Done():
 		sys.log.Info().Msg("shutting down")
-	case runErr = <-sys.group.failed:
+	case runErr = <-sys.sys.Failed():
 		sys.log.Error().Err(runErr).Msg("a component failed, shutting down")
+	case runErr = <-sys.metricsErr:
+		sys.log.Error().Err(runErr).Msg("metrics endpoint failed, shutting down")
 	}
 	if err := sys.Stop(); err != nil && runErr == nil {
 		runErr = err
@@ -61,49 +65,43 @@ func Start(ctx context.Context, lookup func(string) (string, bool), errOut io.Wr
 		return nil, fmt.Errorf("%s: %w", EnvDataDir, err)
 	}
 	env := config.New(layered(lookup, devDefaults(dataDir, secrets)))
-	sys := &System{Config: LoadConfig(env), Services: loadServiceConfigs(env), Secrets: secrets}
+	sys := &System{Config: LoadConfig(env), Services: loadServiceConfigs(env), Secrets: secrets, metricsErr: make(chan error, 1)}
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
 	if sys.log, err = logging.New(sys.Config.LogLevel, errOut); err != nil {
 		return nil, fmt.Errorf("%s: %w", EnvLogLevel, err)
 	}
-	pgLog, err := openPostgresLog(sys.Config.DataDir)
-	if err != nil {
+	if sys.pgLog, err = openPostgresLog(sys.Config.DataDir); err != nil {
 		return nil, err
 	}
-	if sys.infra, err = startInfra(ctx, sys.Config, sys.log, pgLog); err != nil {
-		pgLog.Close()
-		return nil, err
-	}
-	sys.infra.pgLog = pgLog
-	if err := sys.startServices(ctx); err != nil {
+	if err := sys.start(ctx); err != nil {
 		_ = sys.Stop()
 		return nil, err
 	}
 	return sys, nil
 }
 
-func (sys *System) startServices(ctx context.Context) error {
-	var err error
-	if sys.Services.Demo.Enabled {
-		if sys.demo, err = startDemo(sys.Services.Demo); err != nil {
+func (sys *System) start(ctx context.Context) error {
+	var outline []system.Node
+	if d := sys.Services.Demo; d.Enabled {
+		var err error
+		if sys.demo, err = startDemo(d); err != nil {
 			return err
 		}
+		a := sys.demo.outline.Addr()
+		outline = append(outline, system.Node{Region: d.Region, IP: a.IP.String(), Port: a.Port, Method: d.OutlineMethod, Password: d.OutlinePassword, MaxSessions: 1000})
 	}
-	if sys.built, err = buildServices(sys.Services, sys.infra, sys.log); err != nil {
-		return err
+	s, err := system.Start(ctx, systemConfig(sys.Config, sys.Services, sys.pgLog, outline), sys.log)
+	if err != nil {
+		return infraError(sys.Config, err)
 	}
-	sys.group = newGroup(sys.log)
+	sys.sys = s
 	if sys.metrics, err = sys.serveMetrics(); err != nil {
 		return err
 	}
-	for _, c := range sys.built.components {
-		sys.group.start(context.WithoutCancel(ctx), c)
-	}
 	if sys.demo != nil {
-		admin := adminClient{nc: sys.infra.nc, timeout: 5 * time.Second}
-		if err := sys.demo.seedWithRetry(ctx, admin, seedWait); err != nil {
+		if err := sys.demo.seedWithRetry(ctx, s.Admin(), seedWait); err != nil {
 			return err
 		}
 	}
@@ -116,8 +114,8 @@ func (sys *System) serveMetrics() (*http.Server, error) {
 	}
 	process := prometheus.NewRegistry()
 	process.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	gatherers := append(prometheus.Gatherers{process}, sys.built.gatherers()...)
-	srv, err := app.ServeMetrics(sys.Config.MetricsAddr, promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{}), sys.group.failed)
+	gatherers := append(prometheus.Gatherers{process}, sys.sys.Gatherers()...)
+	srv, err := app.ServeMetrics(sys.Config.MetricsAddr, promhttp.HandlerFor(gatherers, promhttp.HandlerOpts{}), sys.metricsErr)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", EnvMetricsAddr, err)
 	}
@@ -131,8 +129,8 @@ func (sys *System) Stop() error {
 
 func (sys *System) stop() error {
 	var err error
-	if sys.group != nil {
-		err = sys.group.stopAll(sys.Config.ShutdownTimeout)
+	if sys.sys != nil {
+		err = sys.sys.Stop()
 	}
 	if sys.metrics != nil {
 		app.ShutdownHTTP(sys.metrics, time.Second)
@@ -140,8 +138,8 @@ func (sys *System) stop() error {
 	if sys.demo != nil {
 		sys.demo.Close()
 	}
-	if sys.infra != nil {
-		sys.infra.close(context.Background(), sys.log)
+	if sys.pgLog != nil {
+		_ = sys.pgLog.Close()
 	}
 	return err
 }
@@ -160,13 +158,13 @@ func devDefaults(dataDir string, secrets map[string]string) map[string]string {
 	return d
 }
 
-func (sys *System) NATSURL() string { return sys.infra.natsURL }
+func (sys *System) NATSURL() string { return sys.sys.NATSURL() }
 
-func (sys *System) DSN() string { return sys.infra.dsn }
+func (sys *System) DSN() string { return sys.sys.DSN() }
 
-func (sys *System) EdgeAddr() string { return sys.built.edge.Addr() }
+func (sys *System) EdgeAddr() string { return sys.sys.Edges()[0].Service.Addr() }
 
-func (sys *System) GatewayAddr() string { return sys.built.gateway.Addr() }
+func (sys *System) GatewayAddr() string { return sys.sys.Gateways()[0].Service.Addr() }
 
 func (sys *System) DemoUser() (userID int64, token string) {
 	if sys.demo == nil {

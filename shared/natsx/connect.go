@@ -15,6 +15,8 @@ type ConnectConfig struct {
 	ReconnectWait time.Duration
 	Timeout       time.Duration
 	BufferSize    int
+	// InOrder tries the comma-separated servers of URL in the order given instead of shuffled.
+	InOrder bool
 }
 
 func Connect(ctx context.Context, cfg ConnectConfig, log zerolog.Logger) (*nats.Conn, error) {
@@ -48,6 +50,9 @@ func Connect(ctx context.Context, cfg ConnectConfig, log zerolog.Logger) (*nats.
 			}
 			ev.Msg("nats async error")
 		}),
+	}
+	if cfg.InOrder {
+		opts = append(opts, nats.DontRandomize())
 	}
 	if cfg.BufferSize > 0 {
 		opts = append(opts, nats.ReconnectBufSize(cfg.BufferSize))

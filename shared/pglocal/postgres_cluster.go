@@ -220,6 +220,9 @@ func (c *Cluster) Port() int {
 	return c.port
 }
 
+// PID is the postmaster's process id.
+func (c *Cluster) PID() int { return c.cmd.Process.Pid }
+
 // CreateDatabase creates database name unless it already exists.
 func (c *Cluster) CreateDatabase(ctx context.Context, name string) error {
 	_, err := c.admin.ExecContext(ctx, "CREATE DATABASE "+pgQuoteIdent(name))

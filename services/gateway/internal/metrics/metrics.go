@@ -39,6 +39,8 @@ type Metrics struct {
 	NodeFailovers  prometheus.Counter
 	UsagePending   prometheus.Gauge
 	UsageDropped   prometheus.Counter
+	LimitRefusals  *prometheus.CounterVec
+	MemoryCharged  prometheus.Gauge
 	UDPFlows       prometheus.Gauge
 	UDPDatagrams   *prometheus.CounterVec
 	UDPDropped     *prometheus.CounterVec
@@ -77,6 +79,10 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "Sessions with usage or session events waiting to be published."}),
 		UsageDropped: prometheus.NewCounter(prometheus.CounterOpts{Namespace: namespace, Name: "usage_dropped_total",
 			Help: "Pending session records dropped because the pending limit was reached."}),
+		LimitRefusals: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "limit_refusals_total",
+			Help: "Connections, streams and sessions refused or ended by a gateway protection limit."}, []string{"limit"}),
+		MemoryCharged: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: "memory_charged_bytes",
+			Help: "Memory held for clients and charged to the gateway's memory budget."}),
 		UDPFlows: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: "udp_flows_active", Help: "Open UDP flows over all sessions."}),
 		UDPDatagrams: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "udp_datagrams_total",
 			Help: "UDP datagrams relayed: up is client to Outline node, down is Outline node to client."}, []string{"direction"}),
@@ -84,7 +90,8 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "UDP datagrams dropped or refused by reason: rate, oversize, queue, forbidden, resolve, flows, node."}, []string{"reason"}),
 	}
 	for _, c := range []prometheus.Collector{m.SessionsActive, m.StreamsActive, m.Handshakes, m.SessionsEnded, m.Bytes,
-		m.NATSLatency, m.NATSErrors, m.UpstreamErrors, m.NodeFailovers, m.UsagePending, m.UsageDropped, m.UDPFlows, m.UDPDatagrams, m.UDPDropped} {
+		m.NATSLatency, m.NATSErrors, m.UpstreamErrors, m.NodeFailovers, m.UsagePending, m.UsageDropped,
+		m.LimitRefusals, m.MemoryCharged, m.UDPFlows, m.UDPDatagrams, m.UDPDropped} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("metrics: register: %w", err)
 		}

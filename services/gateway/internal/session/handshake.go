@@ -12,10 +12,12 @@ import (
 	"github.com/httvps/httvps/schemas"
 	"github.com/httvps/httvps/schemas/wire"
 	"github.com/httvps/httvps/services/gateway/internal/accounting"
+	"github.com/httvps/httvps/services/gateway/internal/session/memory"
 	"github.com/httvps/httvps/services/gateway/internal/upstream"
 	"github.com/httvps/httvps/shared/corked"
 	"github.com/httvps/httvps/shared/flow"
 	"github.com/httvps/httvps/shared/logging"
+	"golang.org/x/time/rate"
 )
 
 var supportedFeatures = []string{schemas.FeatureBinary, schemas.FeatureFlowControl, schemas.FeatureStreamConfirm, schemas.FeatureUDP}
@@ -35,7 +37,8 @@ func (srv *Server) handshake(conn Conn) (*Session, bool) {
 		ClientVersion: hello.ClientVersion, Platform: hello.Platform,
 	})
 	if refusal != nil {
-		log.Info().Str(logging.FieldCode, string(refusal.Code)).Str(logging.FieldReason, refusal.Message).Msg("device refused")
+		srv.refusals.Info().Str(logging.FieldDevice, hello.DeviceID).Str(logging.FieldRegion, hello.Region).
+			Str(logging.FieldCode, string(refusal.Code)).Str(logging.FieldReason, refusal.Message).Msg("device refused")
 		srv.refuse(conn, srv.unlessDraining(refusal))
 		return nil, false
 	}
@@ -77,8 +80,8 @@ func (srv *Server) unlessDraining(refusal *schemas.RPCError) *schemas.RPCError {
 
 func (srv *Server) readHello(conn Conn) (schemas.Hello, *schemas.RPCError) {
 	_ = conn.SetReadDeadline(time.Now().Add(srv.Limits.HelloTimeout))
-	kind, msg, buf, err := srv.readMessage(conn)
-	defer srv.releaseFrame(buf)
+	kind, msg, buf, err := srv.readMessage(conn, &srv.hellos)
+	defer release(&srv.hellos, buf)
 	var netErr net.Error
 	switch {
 	case errors.As(err, &netErr) && netErr.Timeout():
@@ -99,6 +102,9 @@ func (srv *Server) readHello(conn Conn) (schemas.Hello, *schemas.RPCError) {
 	hello, ok := frame.(schemas.Hello)
 	if !ok {
 		return schemas.Hello{}, &schemas.RPCError{Code: schemas.CodeProtocolError, Message: "the first frame must be hello, got " + string(frameType(frame))}
+	}
+	if err := checkHello(hello); err != nil {
+		return schemas.Hello{}, &schemas.RPCError{Code: schemas.CodeProtocolError, Message: err.Error()}
 	}
 	return hello, nil
 }
@@ -129,6 +135,10 @@ func (srv *Server) newSession(conn Conn, hello schemas.Hello, reply schemas.Vali
 		cancel:    cancel,
 		streams:   map[uint32]*stream{},
 		closedIDs: recentIDs{size: recentlyClosedIDs},
+		mem:       memory.New(srv.Limits.SessionMemory, srv.memory),
+	}
+	if srv.Limits.StreamOpenRate > 0 {
+		s.opens = rate.NewLimiter(rate.Limit(srv.Limits.StreamOpenRate), max(1, srv.Limits.StreamOpenBurst))
 	}
 	if reply.Device != nil {
 		s.deviceRowID = reply.Device.ID

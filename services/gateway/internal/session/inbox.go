@@ -5,28 +5,44 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
+
+	"github.com/httvps/httvps/services/gateway/internal/session/memory"
 )
 
-var errStreamGone = errors.New("stream is closed")
+var (
+	errStreamGone = errors.New("stream is closed")
+	errNoMemory   = errors.New("memory budget")
+)
 
-// inbox holds the client's data for one stream until it is written upstream. With flow
-// control the client may have at most window bytes unacknowledged; without it, push waits
-// while window bytes are queued.
+// segmentSize is the unit an inbox stores client data in: small frames are packed together, so
+// what a stream holds in memory is its data plus at most one partly filled segment.
+const segmentSize = 16 << 10
+
+var segments = sync.Pool{New: func() any { b := make([]byte, segmentSize); return &b }}
+
+// inbox holds the client's data for one stream until it is written upstream, packed in pooled
+// segments charged to the session's memory budget. With flow control the client may have at
+// most window bytes unacknowledged; without it, push waits while window bytes are queued.
 type inbox struct {
 	window int
+	mem    *memory.Budget
 
 	mu       sync.Mutex
-	chunks   [][]byte
+	segs     []*[]byte
+	head     int
+	tail     int
 	queued   int
 	unacked  int
 	finished bool
 	gone     bool
+	lent     bool
 	ready    chan struct{}
 	space    chan struct{}
 }
 
-func newInbox(window int) *inbox {
-	return &inbox{window: window, ready: make(chan struct{}, 1), space: make(chan struct{}, 1)}
+func newInbox(window int, mem *memory.Budget) *inbox {
+	return &inbox{window: window, mem: mem, tail: segmentSize, ready: make(chan struct{}, 1), space: make(chan struct{}, 1)}
 }
 
 func signal(c chan struct{}) {
@@ -36,7 +52,9 @@ func signal(c chan struct{}) {
 	}
 }
 
-func (b *inbox) push(ctx context.Context, p []byte, flow bool) error {
+// push copies p into the inbox. A segment that does not fit the memory budget is waited for
+// up to memWait (then errNoMemory); ctx is the session's.
+func (b *inbox) push(ctx context.Context, p []byte, flow bool, memWait time.Duration) error {
 	b.mu.Lock()
 	for {
 		switch {
@@ -50,7 +68,10 @@ func (b *inbox) push(ctx context.Context, p []byte, flow bool) error {
 			b.mu.Unlock()
 			return fmt.Errorf("flow control: %d bytes sent beyond the window of %d", b.unacked+len(p)-b.window, b.window)
 		case flow || b.queued < b.window:
-			b.chunks = append(b.chunks, p)
+			if err := b.store(ctx, p, memWait); err != nil {
+				b.mu.Unlock()
+				return err
+			}
 			b.queued += len(p)
 			b.unacked += len(p)
 			b.mu.Unlock()
@@ -67,6 +88,38 @@ func (b *inbox) push(ctx context.Context, p []byte, flow bool) error {
 	}
 }
 
+// store appends p to the segments, taking new ones as needed; b.mu is held and released while
+// a charge waits.
+func (b *inbox) store(ctx context.Context, p []byte, memWait time.Duration) error {
+	for len(p) > 0 {
+		if b.tail == segmentSize {
+			if !b.mem.TryCharge(segmentSize) {
+				b.mu.Unlock()
+				wctx, cancel := context.WithTimeout(ctx, memWait)
+				err := b.mem.Charge(wctx, segmentSize)
+				cancel()
+				b.mu.Lock()
+				switch {
+				case err != nil && ctx.Err() != nil:
+					return errStreamGone
+				case err != nil:
+					return errNoMemory
+				}
+				if b.gone {
+					b.mem.Release(segmentSize)
+					return errStreamGone
+				}
+			}
+			b.segs = append(b.segs, segments.Get().(*[]byte))
+			b.tail = 0
+		}
+		n := copy((*b.segs[len(b.segs)-1])[b.tail:], p)
+		b.tail += n
+		p = p[n:]
+	}
+	return nil
+}
+
 func (b *inbox) finish() {
 	b.mu.Lock()
 	b.finished = true
@@ -74,17 +127,27 @@ func (b *inbox) finish() {
 	signal(b.ready)
 }
 
+// close drops what is queued and gives its memory back. A segment lent to a write in progress
+// is left to the garbage collector rather than the pool.
 func (b *inbox) close() {
 	b.mu.Lock()
 	b.gone = true
-	b.chunks = nil
+	held := len(b.segs)
+	for i, seg := range b.segs {
+		if i > 0 || !b.lent {
+			segments.Put(seg)
+		}
+	}
+	b.segs, b.head, b.tail = nil, 0, segmentSize
 	b.mu.Unlock()
+	b.mem.Release(int64(held * segmentSize))
 	signal(b.ready)
 	signal(b.space)
 }
 
-// pop waits for the next chunk. fin is true once the client closed its side and everything
-// before was taken; ok is false when the stream is gone.
+// pop waits for queued data and returns it without removing it: the caller hands back what
+// it wrote with written before the next pop. fin is true once the client closed its side and
+// everything before was taken; ok is false when the stream is gone.
 func (b *inbox) pop(ctx context.Context) (chunk []byte, fin, ok bool) {
 	for {
 		b.mu.Lock()
@@ -92,10 +155,13 @@ func (b *inbox) pop(ctx context.Context) (chunk []byte, fin, ok bool) {
 		case b.gone:
 			b.mu.Unlock()
 			return nil, false, false
-		case len(b.chunks) > 0:
-			chunk = b.chunks[0]
-			b.chunks[0] = nil
-			b.chunks = b.chunks[1:]
+		case b.queued > 0:
+			end := segmentSize
+			if len(b.segs) == 1 {
+				end = b.tail
+			}
+			chunk = (*b.segs[0])[b.head:end]
+			b.lent = true
 			b.mu.Unlock()
 			return chunk, false, true
 		case b.finished:
@@ -111,12 +177,31 @@ func (b *inbox) pop(ctx context.Context) (chunk []byte, fin, ok bool) {
 	}
 }
 
-// written records n bytes written upstream and reports whether the queue is now empty.
+// written removes the n bytes of the last pop that went upstream and reports whether the
+// queue is now empty.
 func (b *inbox) written(n int) (empty bool) {
 	b.mu.Lock()
+	b.lent = false
+	if b.gone {
+		b.mu.Unlock()
+		return true
+	}
 	b.queued -= n
-	empty = len(b.chunks) == 0
+	b.head += n
+	freed := 0
+	if b.head == segmentSize || (len(b.segs) == 1 && b.head == b.tail) {
+		segments.Put(b.segs[0])
+		b.segs[0] = nil
+		b.segs = b.segs[1:]
+		b.head = 0
+		if len(b.segs) == 0 {
+			b.segs, b.tail = nil, segmentSize
+		}
+		freed = segmentSize
+	}
+	empty = b.queued == 0
 	b.mu.Unlock()
+	b.mem.Release(int64(freed))
 	signal(b.space)
 	return empty
 }

@@ -18,25 +18,28 @@ func (s *Session) readLoop() ending {
 			return ending{reason: schemas.EndReasonClientClosed}
 		}
 		_ = s.conn.SetReadDeadline(time.Now().Add(s.srv.Limits.IdleTimeout))
-		kind, msg, buf, err := s.srv.readMessage(s.conn)
+		kind, msg, buf, err := s.srv.readMessage(s.conn, &s.srv.frames)
 		if err != nil {
 			return s.readFailure(err)
 		}
 		frame, err := s.decode(kind, msg)
-		s.srv.releaseFrame(buf)
 		if err != nil {
+			release(&s.srv.frames, buf)
 			if e, fatal := s.decodeFailure(err); fatal {
 				return e
 			}
 			continue
 		}
-		if e, fatal := s.dispatch(frame); fatal {
+		e, fatal := s.dispatch(frame)
+		release(&s.srv.frames, buf)
+		if fatal {
 			return e
 		}
 	}
 }
 
-// decode turns a message into a frame that no longer refers to msg.
+// decode turns a message into a frame; a binary stream_data payload refers to msg until the
+// frame is dispatched (the inbox copies it).
 func (s *Session) decode(kind int, msg []byte) (any, error) {
 	if kind != binaryMessage {
 		return wire.DecodeText(msg)
@@ -44,16 +47,7 @@ func (s *Session) decode(kind int, msg []byte) (any, error) {
 	if !s.binary {
 		return nil, errors.New("binary frames were not negotiated in hello")
 	}
-	frame, err := wire.DecodeBinary(msg)
-	if d, ok := frame.(schemas.StreamData); ok {
-		d.Payload = append([]byte(nil), d.Payload...)
-		frame = d
-	}
-	if d, ok := frame.(schemas.UDPData); ok {
-		d.Payload = append([]byte(nil), d.Payload...)
-		frame = d
-	}
-	return frame, err
+	return wire.DecodeBinary(msg)
 }
 
 func (s *Session) readFailure(err error) ending {
@@ -103,7 +97,7 @@ func (s *Session) streamFault(id uint32, code schemas.ErrorCode, limit schemas.L
 func (s *Session) dispatch(frame any) (ending, bool) {
 	switch f := frame.(type) {
 	case schemas.StreamData:
-		s.onData(f)
+		return s.onData(f)
 	case schemas.StreamOpen:
 		s.onOpen(f)
 	case schemas.StreamClose:
@@ -113,8 +107,6 @@ func (s *Session) dispatch(frame any) (ending, bool) {
 			return protocolEnding("stream_window without flow_control negotiated in hello"), true
 		}
 		s.onWindow(f)
-	case schemas.UDPData, schemas.UDPClose:
-		return s.onUDP(f)
 	case schemas.Ping:
 		s.out.sendControl(schemas.Pong{ID: f.ID})
 	case schemas.Pong:
@@ -143,30 +135,41 @@ func (s *Session) onOpen(f schemas.StreamOpen) {
 		s.streamFault(f.StreamID, schemas.CodeProtocolError, "", fmt.Sprintf("stream %d is already open", f.StreamID))
 		return
 	}
-	st, ok := s.addStream(f)
-	if !ok {
-		s.streamFault(f.StreamID, schemas.CodeLimitReached, schemas.LimitStreams,
-			fmt.Sprintf("a session may have %d open streams", s.srv.Limits.MaxStreams))
+	if s.opens != nil && !s.opens.Allow() {
+		s.srv.Metrics.LimitRefusals.WithLabelValues(string(schemas.LimitStreamOpenRate)).Inc()
+		s.streamFault(f.StreamID, schemas.CodeLimitReached, schemas.LimitStreamOpenRate,
+			fmt.Sprintf("a session may open %g streams a second", s.srv.Limits.StreamOpenRate))
+		return
+	}
+	st, refusal := s.addStream(f)
+	if refusal != nil {
+		s.srv.Metrics.LimitRefusals.WithLabelValues(string(refusal.Limit)).Inc()
+		s.streamFault(f.StreamID, refusal.Code, refusal.Limit, refusal.Message)
 		return
 	}
 	s.running.Go(st.run)
 }
 
-func (s *Session) onData(f schemas.StreamData) {
+func (s *Session) onData(f schemas.StreamData) (ending, bool) {
 	st := s.stream(f.StreamID)
 	if st == nil {
 		s.unknownStream(f.StreamID, schemas.FrameStreamData)
-		return
+		return ending{}, false
 	}
 	if len(f.Payload) == 0 {
-		return
+		return ending{}, false
 	}
-	if err := st.inbox.push(s.ctx, f.Payload, s.flow); err != nil {
-		if errors.Is(err, errStreamGone) {
-			return
-		}
+	err := st.inbox.push(s.ctx, f.Payload, s.flow, s.srv.Limits.IdleTimeout)
+	switch {
+	case err == nil, errors.Is(err, errStreamGone):
+	case errors.Is(err, errNoMemory):
+		s.srv.Metrics.LimitRefusals.WithLabelValues(string(schemas.LimitMemory)).Inc()
+		return ending{code: schemas.CodeLimitReached, limit: schemas.LimitMemory, reason: schemas.EndReasonProtocol,
+			message: fmt.Sprintf("the session held %d bytes for its targets for %s without room for more", s.mem.Limit(), s.srv.Limits.IdleTimeout)}, true
+	default:
 		s.streamFault(f.StreamID, schemas.CodeProtocolError, "", err.Error())
 	}
+	return ending{}, false
 }
 
 func (s *Session) onClose(f schemas.StreamClose) {

@@ -7,6 +7,7 @@ import (
 	"github.com/httvps/httvps/services/gateway/internal/udp"
 	"io"
 	"net"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/httvps/httvps/schemas/wire"
 	"github.com/httvps/httvps/services/gateway/internal/accounting"
 	"github.com/httvps/httvps/services/gateway/internal/metrics"
+	"github.com/httvps/httvps/services/gateway/internal/session/memory"
 	"github.com/httvps/httvps/services/gateway/internal/upstream"
 	"github.com/rs/zerolog"
 )
@@ -35,6 +37,10 @@ const (
 	textMessage   = websocket.TextMessage
 	binaryMessage = websocket.BinaryMessage
 	maxChunk      = 16 << 10
+	// streamCost is what an open stream holds besides its data (two goroutine stacks, the
+	// stream, the upstream connection and its cipher), charged to the memory budgets.
+	streamCost      = 24 << 10
+	refusalLogBurst = 20
 	// recordChunk is the binary payload whose WebSocket message fills one TLS record (16 KiB
 	// of plaintext less a 4-byte WebSocket header and the 5-byte binary header).
 	recordChunk = maxChunk - 4 - wire.BinaryHeaderSize
@@ -51,7 +57,18 @@ type Limits struct {
 	IdleTimeout   time.Duration
 	WriteTimeout  time.Duration
 	DialTimeout   time.Duration
-	UDP           udp.Limits
+	// Protection (docs/04): memory budgets in bytes, connection caps (0: none) and the rate
+	// of stream_open per session.
+	SessionMemory         int64
+	GatewayMemory         int64
+	MaxSessions           int
+	MaxSessionsPerAddress int
+	MaxHandshakes         int
+	StreamOpenRate        float64
+	StreamOpenBurst       int
+	TrustedProxyHeader    string
+	TrustedProxies        []netip.Prefix
+	UDP                   udp.Limits
 }
 
 // Backend is the control plane as the handshake sees it.
@@ -74,23 +91,33 @@ type Deps struct {
 // Server serves sessions and keeps the registry of live ones.
 type Server struct {
 	Deps
-	registry *Registry
-	chunks   sync.Pool
-	frames   sync.Pool
-	scratch  sync.Pool
-	ctx      context.Context
-	cancel   context.CancelFunc
+	registry  *Registry
+	admission *admission
+	memory    *memory.Budget
+	refusals  zerolog.Logger
+	chunks    sync.Pool
+	frames    sync.Pool
+	hellos    sync.Pool
+	scratch   sync.Pool
+	ctx       context.Context
+	cancel    context.CancelFunc
 }
 
 func NewServer(d Deps) *Server {
 	ctx, cancel := context.WithCancel(context.Background())
-	srv := &Server{Deps: d, registry: newRegistry(d.Metrics), ctx: ctx, cancel: cancel}
+	srv := &Server{Deps: d, registry: newRegistry(d.Metrics), admission: newAdmission(d.Limits),
+		memory: memory.New(d.Limits.GatewayMemory, nil), ctx: ctx, cancel: cancel,
+		refusals: d.Log.Sample(&zerolog.BurstSampler{Burst: refusalLogBurst, Period: time.Second})}
 	srv.chunks.New = func() any {
 		b := make([]byte, maxChunk)
 		return &b
 	}
 	srv.frames.New = func() any {
 		b := make([]byte, d.Limits.MaxFrameSize+1)
+		return &b
+	}
+	srv.hellos.New = func() any {
+		b := make([]byte, min(helloMaxSize, d.Limits.MaxFrameSize)+1)
 		return &b
 	}
 	srv.scratch.New = func() any { return new([]byte) }
@@ -107,7 +134,15 @@ func (srv *Server) Serve(conn Conn) {
 		return
 	}
 	defer srv.registry.leave()
+	t, refusal := srv.admission.admit(srv.clientAddr(conn))
+	if refusal != nil {
+		srv.Metrics.LimitRefusals.WithLabelValues(string(refusal.Limit)).Inc()
+		srv.refuse(conn, refusal)
+		return
+	}
+	defer t.leave()
 	s, ok := srv.handshake(conn)
+	t.handshakeDone()
 	if !ok {
 		return
 	}
@@ -125,18 +160,29 @@ func (srv *Server) Drain(ctx context.Context) error {
 
 // ReportUsage queues a usage report for every session that moved bytes since its last one.
 func (srv *Server) ReportUsage() {
+	srv.Metrics.MemoryCharged.Set(float64(srv.memory.Used()))
 	for _, s := range srv.registry.all() {
 		s.reportUsage(false)
 	}
 }
 
-func (srv *Server) takeChunk() *[]byte { return srv.chunks.Get().(*[]byte) }
+// takeChunk is a read buffer charged to the session's memory, nil when ctx ends first.
+func (s *Session) takeChunk(ctx context.Context) *[]byte {
+	if !s.mem.TryCharge(maxChunk) && s.mem.Charge(ctx, maxChunk) != nil {
+		return nil
+	}
+	return s.srv.chunks.Get().(*[]byte)
+}
 
-func (srv *Server) releaseChunk(c *[]byte) {
+func (s *Session) releaseChunk(c *[]byte) {
 	if c != nil {
-		srv.chunks.Put(c)
+		s.srv.chunks.Put(c)
+		s.mem.Release(maxChunk)
 	}
 }
+
+// MemoryCharged is what the sessions hold now in charged memory.
+func (srv *Server) MemoryCharged() int64 { return srv.memory.Used() }
 
 // Draining reports whether the server refuses new sessions.
 func (srv *Server) Draining() bool { return srv.ctx.Err() != nil }

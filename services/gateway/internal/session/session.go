@@ -9,11 +9,13 @@ import (
 
 	"github.com/httvps/httvps/schemas"
 	"github.com/httvps/httvps/services/gateway/internal/accounting"
+	"github.com/httvps/httvps/services/gateway/internal/session/memory"
 	"github.com/httvps/httvps/services/gateway/internal/upstream"
 	"github.com/httvps/httvps/shared/corked"
 	"github.com/httvps/httvps/shared/flow"
 	"github.com/httvps/httvps/shared/logging"
 	"github.com/rs/zerolog"
+	"golang.org/x/time/rate"
 )
 
 const recentlyClosedIDs = 4096
@@ -40,6 +42,8 @@ type Session struct {
 	budget      *flow.Budget
 	rtt         rttMeter
 	cork        *corked.Conn
+	mem         *memory.Budget
+	opens       *rate.Limiter
 	chunk       int
 	startedAt   time.Time
 	nodes       *upstream.NodeSet

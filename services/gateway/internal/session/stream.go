@@ -28,16 +28,19 @@ type stream struct {
 	ended  atomic.Bool
 }
 
-func (s *Session) addStream(f schemas.StreamOpen) (*stream, bool) {
+func (s *Session) addStream(f schemas.StreamOpen) (*stream, *schemas.RPCError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.streams) >= s.srv.Limits.MaxStreams {
-		return nil, false
+		return nil, limitRefusal(schemas.LimitStreams, fmt.Sprintf("a session may have %d open streams", s.srv.Limits.MaxStreams))
+	}
+	if !s.mem.TryCharge(streamCost) {
+		return nil, limitRefusal(schemas.LimitMemory, "the session's memory budget has no room for another stream")
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	st := &stream{
 		s: s, id: f.StreamID, target: f.Target, ctx: ctx, cancel: cancel,
-		inbox:  newInbox(s.srv.Limits.Window),
+		inbox:  newInbox(s.srv.Limits.Window, s.mem),
 		credit: newCredit(s.flow, s.srv.Limits.Window),
 	}
 	if s.flow {
@@ -45,7 +48,7 @@ func (s *Session) addStream(f schemas.StreamOpen) (*stream, bool) {
 	}
 	s.streams[f.StreamID] = st
 	s.srv.Metrics.StreamsActive.Inc()
-	return st, true
+	return st, nil
 }
 
 func (st *stream) remove() {
@@ -67,6 +70,7 @@ func (st *stream) detach() {
 		delete(s.streams, st.id)
 		s.closedIDs.add(st.id)
 		s.srv.Metrics.StreamsActive.Dec()
+		s.mem.Release(streamCost)
 	}
 }
 
@@ -154,7 +158,10 @@ func (st *stream) pumpDown(conn *upstream.Conn) (int64, error) {
 		if !ok {
 			return total, st.ctx.Err()
 		}
-		chunk := st.s.srv.takeChunk()
+		chunk := st.s.takeChunk(st.ctx)
+		if chunk == nil {
+			return total, st.ctx.Err()
+		}
 		nr, err := conn.Read((*chunk)[:n])
 		if nr > 0 {
 			total += int64(nr)
@@ -163,7 +170,7 @@ func (st *stream) pumpDown(conn *upstream.Conn) (int64, error) {
 				return total, st.ctx.Err()
 			}
 		} else {
-			st.s.srv.releaseChunk(chunk)
+			st.s.releaseChunk(chunk)
 		}
 		if errors.Is(err, io.EOF) {
 			return total, nil

@@ -150,7 +150,7 @@ func (w *writer) sendControl(frame any) bool {
 // sendStream queues a frame that must stay in order with the stream's data.
 func (w *writer) sendStream(f outFrame) bool {
 	if !w.push(dataKind, f) {
-		w.s.srv.releaseChunk(f.chunk)
+		w.s.releaseChunk(f.chunk)
 		return false
 	}
 	return true
@@ -304,7 +304,7 @@ func (w *writer) write(f outFrame, scratch *[]byte) error {
 		*scratch = msg
 		return w.s.conn.WriteMessage(textMessage, msg)
 	}
-	defer w.s.srv.releaseChunk(f.chunk)
+	defer w.s.releaseChunk(f.chunk)
 	if err := w.writeData(f, scratch); err != nil {
 		return err
 	}
@@ -342,7 +342,7 @@ func (w *writer) finish() {
 	w.control, w.data = frameQueue{}, frameQueue{}
 	w.mu.Unlock()
 	for data.n > 0 {
-		w.s.srv.releaseChunk(data.pop().chunk)
+		w.s.releaseChunk(data.pop().chunk)
 	}
 	e := w.s.end.Load()
 	deadline := time.Now().Add(w.s.srv.Limits.WriteTimeout)

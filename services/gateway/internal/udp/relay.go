@@ -87,6 +87,7 @@ func (r *Relay) Send(f schemas.UDPData) {
 	if !ok {
 		return
 	}
+	f.Payload = append([]byte(nil), f.Payload...)
 	if !r.reserve(len(f.Payload)) {
 		r.drop(metrics.DropQueue)
 		return
