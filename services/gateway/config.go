@@ -5,7 +5,6 @@ package gateway
 import (
 	"errors"
 	"fmt"
-	"github.com/httvps/httvps/schemas/wire"
 	"net/netip"
 	"os"
 	"time"
@@ -94,9 +93,10 @@ type Config struct {
 	PendingLimit      int
 	AllowTargets      []netip.Prefix
 	UDPMaxFlows       int
-	UDPMaxDatagram    int
-	UDPRate           int
-	UDPIdleTimeout    time.Duration
+	// UDPMaxDatagram is lowered to what fits a JSON udp_data frame of MaxFrameSize.
+	UDPMaxDatagram int
+	UDPRate        int
+	UDPIdleTimeout time.Duration
 }
 
 func DefaultConfig() Config {
@@ -253,9 +253,8 @@ func (c Config) Validate() error {
 		return invalid(EnvPendingLimit, "must be at least 1")
 	case c.UDPMaxFlows < 1 || c.UDPRate < 1 || c.UDPIdleTimeout <= 0:
 		return invalid(EnvUDPMaxFlows, "%s, %s and %s must be positive", EnvUDPMaxFlows, EnvUDPRate, EnvUDPIdleTimeout)
-	case c.UDPMaxDatagram < 1 || c.UDPMaxDatagram > wire.MaxDatagramPayload(c.MaxFrameSize):
-		return invalid(EnvUDPMaxDatagram, "%d must be from 1 to %d (the largest that fits %s %d in JSON)",
-			c.UDPMaxDatagram, wire.MaxDatagramPayload(c.MaxFrameSize), EnvMaxFrameSize, c.MaxFrameSize)
+	case c.UDPMaxDatagram < 1:
+		return invalid(EnvUDPMaxDatagram, "must be at least 1")
 	}
 	return nil
 }

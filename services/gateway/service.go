@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/httvps/httvps/schemas/wire"
 	"github.com/httvps/httvps/services/gateway/internal/udp"
 	"net"
 	"sync"
@@ -98,7 +99,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 			TrustedProxies: cfg.Protection.TrustedProxies,
 			HelloTimeout:   cfg.HelloTimeout, PingInterval: cfg.PingInterval, IdleTimeout: cfg.IdleTimeout,
 			WriteTimeout: cfg.WriteTimeout, DialTimeout: cfg.DialTimeout,
-			UDP: udp.Limits{MaxFlows: cfg.UDPMaxFlows, MaxDatagram: cfg.UDPMaxDatagram, Rate: cfg.UDPRate,
+			UDP: udp.Limits{MaxFlows: cfg.UDPMaxFlows, MaxDatagram: min(cfg.UDPMaxDatagram, wire.MaxDatagramPayload(cfg.MaxFrameSize)), Rate: cfg.UDPRate,
 				IdleTimeout: cfg.UDPIdleTimeout, Queued: udpQueued},
 		},
 		Backend: backend.New(deps.NC, cfg.RequestTimeout, m),
