@@ -122,8 +122,12 @@ func (fl *flow) send(f schemas.UDPData, buf []byte) []byte {
 	return buf
 }
 
-// resolve applies the policy; the answers for host names are remembered by the flow.
+// resolve applies the policy; the answers for host names are remembered by the flow (only its
+// sendLoop resolves names).
 func (fl *flow) resolve(target string) (netip.AddrPort, error) {
+	if _, err := netip.ParseAddrPort(target); err == nil {
+		return fl.r.Policy.Resolve(fl.r.ctx, target)
+	}
 	if ap, ok := fl.names[target]; ok {
 		return ap, nil
 	}
@@ -131,12 +135,10 @@ func (fl *flow) resolve(target string) (netip.AddrPort, error) {
 	if err != nil {
 		return ap, err
 	}
-	if _, literal := netip.ParseAddrPort(target); literal != nil {
-		if len(fl.names) >= resolved {
-			clear(fl.names)
-		}
-		fl.names[target] = ap
+	if len(fl.names) >= resolved {
+		clear(fl.names)
 	}
+	fl.names[target] = ap
 	return ap, nil
 }
 

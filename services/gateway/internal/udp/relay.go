@@ -58,6 +58,7 @@ type Relay struct {
 	cancel  context.CancelFunc
 	rate    *bucket
 	queued  atomic.Int64
+	scratch []byte
 	running sync.WaitGroup
 
 	mu    sync.Mutex
@@ -71,7 +72,9 @@ func New(ctx context.Context, d Deps) *Relay {
 	return r
 }
 
-// Send relays one client datagram; it never blocks on the network.
+// Send relays one client datagram; it never blocks on the network. A datagram to an IP
+// address is written at once; one to a host name waits in its flow's queue for the resolver.
+// Send is called from one goroutine (the session's read loop) and f.Payload is not kept.
 func (r *Relay) Send(f schemas.UDPData) {
 	switch {
 	case !r.rate.take(time.Now()):
@@ -85,6 +88,10 @@ func (r *Relay) Send(f schemas.UDPData) {
 	}
 	fl, ok := r.flow(f.FlowID)
 	if !ok {
+		return
+	}
+	if _, err := netip.ParseAddrPort(f.Addr); err == nil {
+		r.scratch = fl.send(f, r.scratch)
 		return
 	}
 	f.Payload = append([]byte(nil), f.Payload...)
