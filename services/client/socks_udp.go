@@ -101,27 +101,31 @@ func (a *association) toGateway() {
 	}
 }
 
-// toApplication relays replies with their source in the SOCKS header.
+// toApplication relays replies with their source in the SOCKS header, straight from the
+// session's read loop; its own loop only waits for refusals and the end of the flow.
 func (a *association) toApplication() {
-	buf := make([]byte, 64<<10)
-	out := make([]byte, 0, len(buf)+socks5.UDPHeaderMax)
-	for {
-		n, from, err := a.flow.ReadFrom(buf)
-		if err != nil {
-			if ge, ok := AsGatewayError(err); ok && ge.FlowID != 0 && !a.closed() {
-				a.srv.Log.Debug().Err(err).Msg("socks udp datagram refused by the gateway")
-				continue
-			}
-			a.pc.Close()
-			return
-		}
+	out := make([]byte, 0, 64<<10+socks5.UDPHeaderMax)
+	deliver := func(from net.Addr, p []byte) {
 		app := a.app.Load()
 		src, ok := from.(*net.UDPAddr)
 		if app == nil || !ok {
+			return
+		}
+		out = socks5.AppendUDP(out[:0], src.AddrPort(), p)
+		_, _ = a.pc.WriteToUDPAddrPort(out, *app)
+	}
+	a.flow.deliver.Store(&deliver)
+	for {
+		_, _, err := a.flow.ReadFrom(nil)
+		if err == nil {
 			continue
 		}
-		out = socks5.AppendUDP(out[:0], src.AddrPort(), buf[:n])
-		_, _ = a.pc.WriteToUDPAddrPort(out, *app)
+		if ge, ok := AsGatewayError(err); ok && ge.FlowID != 0 && !a.closed() {
+			a.srv.Log.Debug().Err(err).Msg("socks udp datagram refused by the gateway")
+			continue
+		}
+		a.pc.Close()
+		return
 	}
 }
 

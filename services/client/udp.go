@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fasthttp/websocket"
@@ -45,6 +46,9 @@ type UDPConn struct {
 	recv chan datagram
 	done chan struct{}
 	once sync.Once
+
+	// deliver, when set, takes each datagram on the session's read loop instead of recv.
+	deliver atomic.Pointer[func(from net.Addr, p []byte)]
 
 	mu      sync.Mutex
 	err     error
@@ -118,6 +122,10 @@ func (s *Session) onUDP(frame any, copyPayload bool) {
 		from := net.Addr(udpTarget(f.Addr))
 		if ap, err := netip.ParseAddrPort(f.Addr); err == nil {
 			from = net.UDPAddrFromAddrPort(ap)
+		}
+		if d := c.deliver.Load(); d != nil {
+			(*d)(from, f.Payload)
+			return
 		}
 		p := f.Payload
 		if copyPayload {
