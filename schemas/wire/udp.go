@@ -81,11 +81,20 @@ func splitUDPAddr(addr string) (udpAddr, error) {
 
 // AppendBinaryUDPData appends a binary udp_data message. addr must be host:port.
 func AppendBinaryUDPData(dst []byte, flowID uint32, addr string, payload []byte) ([]byte, error) {
-	a, err := splitUDPAddr(addr)
+	a, err := AppendSOCKSAddr(nil, addr)
 	if err != nil {
 		return dst, err
 	}
 	dst = appendBinaryHeader(dst, BinaryUDPData, flowID)
+	return append(append(dst, a...), payload...), nil
+}
+
+// AppendSOCKSAddr appends host:port in SOCKS5 form (RFC 1928): atyp, address, port.
+func AppendSOCKSAddr(dst []byte, addr string) ([]byte, error) {
+	a, err := splitUDPAddr(addr)
+	if err != nil {
+		return dst, err
+	}
 	switch {
 	case a.ip.Is4():
 		dst = append(append(dst, atypIPv4), a.ip.AsSlice()...)
@@ -94,8 +103,40 @@ func AppendBinaryUDPData(dst []byte, flowID uint32, addr string, payload []byte)
 	default:
 		dst = append(append(dst, atypDomain, byte(len(a.host))), a.host...)
 	}
-	dst = binary.BigEndian.AppendUint16(dst, a.port)
-	return append(dst, payload...), nil
+	return binary.BigEndian.AppendUint16(dst, a.port), nil
+}
+
+// SplitSOCKSAddr reads a SOCKS5-form address at the start of b: host:port and what follows.
+func SplitSOCKSAddr(b []byte) (addr string, rest []byte, err error) {
+	if len(b) < 1 {
+		return "", nil, protocolError("address missing")
+	}
+	var host string
+	rest = b[1:]
+	switch b[0] {
+	case atypIPv4, atypIPv6:
+		n := 4
+		if b[0] == atypIPv6 {
+			n = 16
+		}
+		if len(rest) < n+2 {
+			return "", nil, protocolError("address cut short")
+		}
+		ip, _ := netip.AddrFromSlice(rest[:n])
+		host, rest = ip.Unmap().String(), rest[n:]
+	case atypDomain:
+		if len(rest) < 1 || int(rest[0]) == 0 || len(rest) < 1+int(rest[0])+2 {
+			return "", nil, protocolError("name empty or cut short")
+		}
+		host, rest = string(rest[1:1+int(rest[0])]), rest[1+int(rest[0]):]
+	default:
+		return "", nil, protocolError("address type 0x%02x unknown", b[0])
+	}
+	port := binary.BigEndian.Uint16(rest)
+	if port == 0 {
+		return "", nil, protocolError("port 0")
+	}
+	return net.JoinHostPort(host, strconv.Itoa(int(port))), rest[2:], nil
 }
 
 // decodeBinaryUDPData reads the body after the header; the payload aliases body.
@@ -103,31 +144,10 @@ func decodeBinaryUDPData(id uint32, body []byte) (any, error) {
 	if len(body) < 1 {
 		return nil, protocolError("binary udp_data has no address")
 	}
-	var host string
-	rest := body[1:]
-	switch body[0] {
-	case atypIPv4, atypIPv6:
-		n := 4
-		if body[0] == atypIPv6 {
-			n = 16
-		}
-		if len(rest) < n+2 {
-			return nil, protocolError("binary udp_data address is cut short")
-		}
-		ip, _ := netip.AddrFromSlice(rest[:n])
-		host, rest = ip.String(), rest[n:]
-	case atypDomain:
-		if len(rest) < 1 || int(rest[0]) == 0 || len(rest) < 1+int(rest[0])+2 {
-			return nil, protocolError("binary udp_data name is empty or cut short")
-		}
-		host, rest = string(rest[1:1+int(rest[0])]), rest[1+int(rest[0]):]
-	default:
-		return nil, protocolError("binary udp_data address type 0x%02x is unknown", body[0])
+	addr, payload, err := SplitSOCKSAddr(body)
+	if err != nil {
+		err.(*Error).Message = "binary udp_data: " + err.(*Error).Message
+		return nil, err
 	}
-	port := binary.BigEndian.Uint16(rest)
-	if port == 0 {
-		return nil, protocolError("binary udp_data has port 0")
-	}
-	addr := net.JoinHostPort(host, strconv.Itoa(int(port)))
-	return schemas.UDPData{Type: schemas.FrameUDPData, FlowID: id, Addr: addr, Payload: rest[2:]}, nil
+	return schemas.UDPData{Type: schemas.FrameUDPData, FlowID: id, Addr: addr, Payload: payload}, nil
 }

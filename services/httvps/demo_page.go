@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/httvps/httvps/shared/udpecho"
 	"net"
 	"net/http"
 	"strconv"
@@ -67,24 +68,13 @@ func startPage(addr string) (*pageServer, error) {
 		return nil, fmt.Errorf("%s: listen udp on %s: %w", EnvDemoPageAddr, ln.Addr(), err)
 	}
 	p := &pageServer{ln: ln, echo: echo, srv: &http.Server{Handler: demoHandler(), ReadHeaderTimeout: 5 * time.Second}}
-	go serveEcho(echo)
+	go udpecho.Serve(echo, nil)
 	go func() {
 		if err := p.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			_ = err
 		}
 	}()
 	return p, nil
-}
-
-func serveEcho(pc net.PacketConn) {
-	buf := make([]byte, 64<<10)
-	for {
-		n, from, err := pc.ReadFrom(buf)
-		if err != nil {
-			return
-		}
-		_, _ = pc.WriteTo(buf[:n], from)
-	}
 }
 
 func (p *pageServer) URL() string { return "http://" + p.ln.Addr().String() + "/" }

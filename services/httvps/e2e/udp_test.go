@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"github.com/httvps/httvps/shared/udpecho"
 	"io"
 	"net"
 	"net/netip"
@@ -35,7 +36,7 @@ var (
 // udpEcho is a UDP server on 127.0.0.1 that sends every datagram back to its sender.
 func udpEcho(t *testing.T) string {
 	t.Helper()
-	return udpServer(t, func(p []byte) []byte { return p })
+	return udpServer(t, nil)
 }
 
 func udpServer(t *testing.T, answer func([]byte) []byte) string {
@@ -45,18 +46,7 @@ func udpServer(t *testing.T, answer func([]byte) []byte) string {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { pc.Close() })
-	go func() {
-		buf := make([]byte, 64<<10)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			if reply := answer(buf[:n]); reply != nil {
-				_, _ = pc.WriteTo(reply, from)
-			}
-		}
-	}()
+	go udpecho.Serve(pc, answer)
 	return pc.LocalAddr().String()
 }
 
@@ -358,4 +348,3 @@ func dnsAnswer(query []byte) []byte {
 	a[6], a[7] = 0, 1
 	return append(a, 0xC0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1)
 }
-

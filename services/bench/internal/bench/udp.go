@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"github.com/httvps/httvps/shared/udpecho"
 	"io"
 	"net"
 	"net/netip"
@@ -246,16 +247,7 @@ func udpEcho() (netip.AddrPort, func(), error) {
 	if err != nil {
 		return netip.AddrPort{}, nil, err
 	}
-	go func() {
-		buf := make([]byte, 64<<10)
-		for {
-			n, from, err := pc.ReadFromUDPAddrPort(buf)
-			if err != nil {
-				return
-			}
-			_, _ = pc.WriteToUDPAddrPort(buf[:n], from)
-		}
-	}()
+	go udpecho.Serve(pc, nil)
 	return pc.LocalAddr().(*net.UDPAddr).AddrPort(), func() { pc.Close() }, nil
 }
 

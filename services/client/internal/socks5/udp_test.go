@@ -22,7 +22,7 @@ func TestParseUDP(t *testing.T) {
 		{name: "short", in: []byte{0, 0}, errText: "shorter"},
 		{name: "cut address", in: []byte{0, 0, 0, 1, 1, 2}, errText: "cut short"},
 		{name: "empty name", in: []byte{0, 0, 0, 3, 0, 0, 53}, errText: "empty"},
-		{name: "unknown type", in: []byte{0, 0, 0, 9, 0, 53}, errText: "not supported"},
+		{name: "unknown type", in: []byte{0, 0, 0, 9, 0, 53}, errText: "unknown"},
 		{name: "port zero", in: []byte{0, 0, 0, 1, 1, 2, 3, 4, 0, 0}, errText: "port 0"},
 	}
 	for _, tt := range tests {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/httvps/httvps/shared/udpecho"
 	"io"
 	"net"
 	"sync"
@@ -119,14 +120,7 @@ func UDPEcho(tb testing.TB) string {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		buf := make([]byte, 64<<10)
-		for {
-			n, from, err := pc.ReadFrom(buf)
-			if err != nil {
-				return
-			}
-			_, _ = pc.WriteTo(buf[:n], from)
-		}
+		udpecho.Serve(pc, nil)
 	}()
 	tb.Cleanup(func() {
 		pc.Close()
