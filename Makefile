@@ -5,7 +5,7 @@ MODULES := $(shell sed -n 's/^\t\.\/\(.*\)/\1/p' go.work)
 FUZZTIME ?= 10s
 TEST_TIMEOUT ?= 20m
 
-.PHONY: run test bench lint vet fmt migrate tidy deps deps-run build fuzz nats clean-data
+.PHONY: run test bench lint vet fmt migrate tidy deps deps-run build fuzz fuzz-long nats clean-data
 
 run: deps-run
 	$(GO) run ./services/httvps/cmd/httvps
@@ -16,6 +16,11 @@ test: deps lint
 
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzDecode$$' -fuzztime $(FUZZTIME) ./schemas/wire
+	$(GO) test -run '^$$' -fuzz '^FuzzSession$$' -fuzztime $(FUZZTIME) ./services/gateway/internal/session
+
+# fuzz-long drives whole gateway sessions for a million inputs (docs/benchmarks.md).
+fuzz-long:
+	$(GO) test -run '^$$' -fuzz '^FuzzSession$$' -fuzztime 1000000x -fuzzminimizetime 2s -timeout 3h ./services/gateway/internal/session
 
 bench: deps
 	$(GO) run ./services/bench/cmd/httvps-bench -out docs/benchmarks.md

@@ -22,8 +22,8 @@ func DefaultProtection() Protection {
 		MaxSessions:     20000,
 		PerAddress:      64,
 		MaxHandshakes:   1024,
-		StreamOpenRate:  100,
-		StreamOpenBurst: 200,
+		StreamOpenRate:  200,
+		StreamOpenBurst: 400,
 	}
 }
 

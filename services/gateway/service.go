@@ -207,3 +207,7 @@ func deadlineOf(ctx context.Context) time.Time {
 
 // Counts is the number of live sessions and open streams.
 func (s *Service) Counts() (sessions, streams int) { return s.sessions.Registry().Counts() }
+
+// MemoryCharged is the memory the gateway's sessions hold for their clients, as charged to
+// its budget.
+func (s *Service) MemoryCharged() int64 { return s.sessions.MemoryCharged() }

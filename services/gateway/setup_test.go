@@ -100,3 +100,25 @@ func testutilGauge(t testing.TB, w *world, name string) float64 {
 	}
 	return sum
 }
+
+// testutilCounter is the value of the counter name with label value label.
+func testutilCounter(t testing.TB, w *world, name, label string) float64 {
+	t.Helper()
+	families, err := w.gw.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetValue() == label {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
+}

@@ -48,7 +48,10 @@ type Config struct {
 	// NATSFor, when set and not empty for a unit, are the servers that unit connects to, in
 	// order (e.g. a fault-injecting proxy in front of one gateway). kind is "accounts",
 	// "node-registry", "usage-aggregator", "edge", "gateway" or "system"; copy counts from 0.
-	NATSFor      func(kind string, copy int) []string
+	NATSFor func(kind string, copy int) []string
+	// NATSAuth, when set, is the identity a unit connects with (nkey, CA, inbox prefix); kind
+	// and copy as for NATSFor, "system" for the builder's own connection.
+	NATSAuth     func(kind string, copy int) natsx.Auth
 	Embedded     natsx.EmbeddedConfig
 	Streams      natsx.StreamsConfig
 	DatabaseURL  string
@@ -111,7 +114,8 @@ func Loopback(dir string) Config {
 }
 
 // LoopbackGateway is a gateway on 127.0.0.1 (random port) with its self-signed pair in tlsDir,
-// 127.0.0.0/8 targets admitted and one-second usage and heartbeat intervals.
+// 127.0.0.0/8 targets admitted, one-second usage and heartbeat intervals, and no per-address
+// session cap or stream_open rate (every client of a loopback test shares 127.0.0.1).
 func LoopbackGateway(tlsDir, id, region string) gateway.Config {
 	cfg := gateway.DefaultConfig()
 	cfg.GatewayID = id
@@ -123,6 +127,8 @@ func LoopbackGateway(tlsDir, id, region string) gateway.Config {
 	cfg.UsageInterval = time.Second
 	cfg.HeartbeatInterval = time.Second
 	cfg.AllowTargets = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}
+	cfg.Protection.PerAddress = 0
+	cfg.Protection.StreamOpenRate = 0
 	return cfg
 }
 

@@ -13,6 +13,7 @@ import (
 var (
 	errStreamGone = errors.New("stream is closed")
 	errNoMemory   = errors.New("memory budget")
+	errStalled    = errors.New("the target took none of the stream's queued data")
 )
 
 // segmentSize is the unit an inbox stores client data in: small frames are packed together, so
@@ -53,7 +54,8 @@ func signal(c chan struct{}) {
 }
 
 // push copies p into the inbox. A segment that does not fit the memory budget is waited for
-// up to memWait (then errNoMemory); ctx is the session's.
+// up to memWait (then errNoMemory), and so is room in a full window without flow control
+// (then errStalled); ctx is the session's.
 func (b *inbox) push(ctx context.Context, p []byte, flow bool, memWait time.Duration) error {
 	b.mu.Lock()
 	for {
@@ -79,12 +81,23 @@ func (b *inbox) push(ctx context.Context, p []byte, flow bool, memWait time.Dura
 			return nil
 		}
 		b.mu.Unlock()
-		select {
-		case <-b.space:
-		case <-ctx.Done():
-			return errStreamGone
+		if err := b.waitSpace(ctx, memWait); err != nil {
+			return err
 		}
 		b.mu.Lock()
+	}
+}
+
+func (b *inbox) waitSpace(ctx context.Context, limit time.Duration) error {
+	t := time.NewTimer(limit)
+	defer t.Stop()
+	select {
+	case <-b.space:
+		return nil
+	case <-ctx.Done():
+		return errStreamGone
+	case <-t.C:
+		return errStalled
 	}
 }
 
@@ -177,14 +190,14 @@ func (b *inbox) pop(ctx context.Context) (chunk []byte, fin, ok bool) {
 	}
 }
 
-// written removes the n bytes of the last pop that went upstream and reports whether the
-// queue is now empty.
-func (b *inbox) written(n int) (empty bool) {
+// written removes the n bytes of the last pop that went upstream and returns how many are still
+// queued.
+func (b *inbox) written(n int) (queued int) {
 	b.mu.Lock()
 	b.lent = false
 	if b.gone {
 		b.mu.Unlock()
-		return true
+		return 0
 	}
 	b.queued -= n
 	b.head += n
@@ -199,11 +212,11 @@ func (b *inbox) written(n int) (empty bool) {
 		}
 		freed = segmentSize
 	}
-	empty = b.queued == 0
+	queued = b.queued
 	b.mu.Unlock()
 	b.mem.Release(int64(freed))
 	signal(b.space)
-	return empty
+	return queued
 }
 
 // acked records credit granted back to the client: consumed bytes and growth of the window.

@@ -164,6 +164,8 @@ func (s *Session) onData(f schemas.StreamData) (ending, bool) {
 	err := st.inbox.push(s.ctx, f.Payload, s.flow, s.srv.Limits.IdleTimeout)
 	switch {
 	case err == nil, errors.Is(err, errStreamGone):
+	case errors.Is(err, errStalled):
+		st.fail(schemas.CodeUpstreamUnreachable, fmt.Sprintf("%s within %s", err, s.srv.Limits.IdleTimeout))
 	case errors.Is(err, errNoMemory):
 		s.srv.Metrics.LimitRefusals.WithLabelValues(string(schemas.LimitMemory)).Inc()
 		return ending{code: schemas.CodeLimitReached, limit: schemas.LimitMemory, reason: schemas.EndReasonProtocol,

@@ -6,6 +6,7 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"slices"
 	"sync"
@@ -21,6 +22,12 @@ import (
 // Dial opens a WebSocket to the gateway, trusting its self-signed certificate.
 func Dial(tb testing.TB, g *Gateway) *websocket.Conn {
 	tb.Helper()
+	return DialHeader(tb, g, nil)
+}
+
+// DialHeader is Dial with extra headers on the upgrade request.
+func DialHeader(tb testing.TB, g *Gateway, header http.Header) *websocket.Conn {
+	tb.Helper()
 	pem, err := os.ReadFile(g.Svc.CertFile())
 	if err != nil {
 		tb.Fatalf("read gateway certificate: %v", err)
@@ -28,7 +35,7 @@ func Dial(tb testing.TB, g *Gateway) *websocket.Conn {
 	roots := x509.NewCertPool()
 	roots.AppendCertsFromPEM(pem)
 	d := websocket.Dialer{TLSClientConfig: &tls.Config{RootCAs: roots, ServerName: "localhost"}, HandshakeTimeout: 5 * time.Second}
-	conn, _, err := d.Dial(g.URL(), nil)
+	conn, _, err := d.Dial(g.URL(), header)
 	if err != nil {
 		tb.Fatalf("dial %s: %v", g.URL(), err)
 	}
@@ -183,7 +190,7 @@ func (c *Client) dispatch(frame any) {
 	switch f := frame.(type) {
 	case schemas.Ping:
 		if !c.noPong.Load() {
-			_ = c.Send(schemas.Pong{ID: f.ID})
+			go func() { _ = c.Send(schemas.Pong{ID: f.ID}) }()
 		}
 	case schemas.StreamData:
 		if st := c.stream(f.StreamID); st != nil {

@@ -78,6 +78,17 @@ func Digest(data []byte) string {
 	return fmt.Sprintf("%d %s", len(data), hex.EncodeToString(sum[:]))
 }
 
+// SilentTarget accepts connections and never reads from them, with a small receive buffer.
+func SilentTarget(tb testing.TB) *Target {
+	done := make(chan struct{})
+	t := serve(tb, func(c *net.TCPConn) {
+		_ = c.SetReadBuffer(4 << 10)
+		<-done
+	})
+	tb.Cleanup(func() { close(done) })
+	return t
+}
+
 // ClosedAddr is an address on 127.0.0.1 where nothing listens.
 func ClosedAddr(tb testing.TB) string {
 	tb.Helper()
