@@ -26,16 +26,7 @@ func TestRelaysThroughShadowsocks(t *testing.T) {
 		defer c.Close()
 		_, _ = io.Copy(c, c)
 	}()
-	node, err := outlinenode.Start(outlinenode.Config{Addr: "127.0.0.1:0", Password: "secret"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer node.Close()
-
-	cipher, err := core.PickCipher(outlinenode.DefaultMethod, nil, "secret")
-	if err != nil {
-		t.Fatal(err)
-	}
+	node, cipher := startNode(t)
 	raw, err := net.Dial("tcp", node.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -90,15 +81,7 @@ func TestRelaysUDPThroughShadowsocks(t *testing.T) {
 			_, _ = target.WriteTo(buf[:n], from)
 		}
 	}()
-	node, err := outlinenode.Start(outlinenode.Config{Addr: "127.0.0.1:0", Password: "secret"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer node.Close()
-	cipher, err := core.PickCipher(outlinenode.DefaultMethod, nil, "secret")
-	if err != nil {
-		t.Fatal(err)
-	}
+	node, cipher := startNode(t)
 	raw, err := net.ListenPacket("udp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -120,4 +103,19 @@ func TestRelaysUDPThroughShadowsocks(t *testing.T) {
 	if src.String() != target.LocalAddr().String() || !bytes.Equal(buf[len(src):n], []byte("datagram")) {
 		t.Fatalf("reply from %s: %q", src, buf[len(src):n])
 	}
+}
+
+// startNode runs a node with password "secret" until the test ends and returns its cipher.
+func startNode(t *testing.T) (*outlinenode.Node, core.Cipher) {
+	t.Helper()
+	node, err := outlinenode.Start(outlinenode.Config{Addr: "127.0.0.1:0", Password: "secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = node.Close() })
+	cipher, err := core.PickCipher(outlinenode.DefaultMethod, nil, "secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return node, cipher
 }

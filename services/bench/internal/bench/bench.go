@@ -191,15 +191,11 @@ func (r *Report) measurePaths(ctx context.Context, o Options, in *infra) error {
 			return err
 		}
 	}
-	gw, err := startGatewayChild(ctx, in.gatewayEnv("data"))
+	gw, ssLocal, err := startGatewayAndSSLocal(ctx, in, in.gatewayEnv("data"))
 	if err != nil {
 		return err
 	}
 	defer gw.stop()
-	ssLocal, err := startSSLocal(ctx, in.node)
-	if err != nil {
-		return err
-	}
 	defer ssLocal.Stop()
 	self := proc{Name: nameBench, PID: os.Getpid()}
 	ss := proc{Name: nameSSServer, PID: in.ss.PID()}

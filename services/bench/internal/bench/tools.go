@@ -88,3 +88,18 @@ func startChisel(ctx context.Context, bin, certFile, keyFile, remote string) (cl
 	}
 	return client, server, nil
 }
+
+// startGatewayAndSSLocal runs a gateway child with env and an ss-local to the same node: the
+// HTTVPS path and its plain Shadowsocks peer.
+func startGatewayAndSSLocal(ctx context.Context, in *infra, env []string) (*gatewayChild, *system.Process, error) {
+	gw, err := startGatewayChild(ctx, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	ssLocal, err := startSSLocal(ctx, in.node)
+	if err != nil {
+		gw.stop()
+		return nil, nil, err
+	}
+	return gw, ssLocal, nil
+}

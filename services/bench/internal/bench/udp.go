@@ -55,15 +55,11 @@ func (r *Report) measureUDP(ctx context.Context, o Options, in *infra) error {
 	if err != nil {
 		return err
 	}
-	gw, err := startGatewayChild(ctx, append(in.gatewayEnv("udp"), "HTTVPS_GATEWAY_UDP_RATE=10000000"))
+	gw, ssLocal, err := startGatewayAndSSLocal(ctx, in, append(in.gatewayEnv("udp"), "HTTVPS_GATEWAY_UDP_RATE=10000000"))
 	if err != nil {
 		return err
 	}
 	defer gw.stop()
-	ssLocal, err := startSSLocal(ctx, in.node)
-	if err != nil {
-		return err
-	}
 	defer ssLocal.Stop()
 	c, err := startHTTVPSClient(ctx, clientBin, gw, in.device, false)
 	if err != nil {
