@@ -100,7 +100,7 @@ func TestContractCatalogue(t *testing.T) {
 }
 
 // Exported struct types never sent on their own: nested in a contract, or tables such as AdminCommand.
-var nestedTypes = []string{"RPCError", "DeviceInfo", "SubscriptionInfo", "AccountLimits", "OutlineAssignment", "SessionLimits", "Contract", "AdminCommand"}
+var nestedTypes = []string{"RPCError", "DeviceInfo", "SubscriptionInfo", "AccountLimits", "OutlineAssignment", "SessionLimits", "Contract", "AdminCommand", "OutlineDialCount"}
 
 func TestEveryMessageTypeHasAContract(t *testing.T) {
 	var names []string
@@ -132,9 +132,9 @@ func TestSchemaEnumsMatchGo(t *testing.T) {
 			strs(schemas.FrameHello, schemas.FrameHelloOK, schemas.FrameError, schemas.FrameStreamOpen, schemas.FrameStreamData,
 				schemas.FrameStreamClose, schemas.FrameStreamWindow, schemas.FrameStreamOK, schemas.FrameUDPData, schemas.FrameUDPClose, schemas.FramePing, schemas.FramePong)},
 		{"control scopes", "control-event.schema.json", []string{"properties", "scope", "enum"},
-			strs(schemas.ScopeUser, schemas.ScopeDevice, schemas.ScopeSession, schemas.ScopeGateway)},
+			strs(schemas.ScopeUser, schemas.ScopeDevice, schemas.ScopeSession, schemas.ScopeGateway, schemas.ScopeOutlineNode)},
 		{"control whats", "control-event.schema.json", []string{"properties", "what", "enum"},
-			strs(schemas.ControlKick, schemas.ControlLimit, schemas.ControlRevoke)},
+			strs(schemas.ControlKick, schemas.ControlLimit, schemas.ControlRevoke, schemas.ControlMove)},
 		{"gateway statuses", "gateway-heartbeat.schema.json", []string{"properties", "status", "enum"},
 			strs(schemas.GatewayStatusOnline, schemas.GatewayStatusDraining, schemas.GatewayStatusOffline)},
 		{"health statuses", "outline-heartbeat.schema.json", []string{"properties", "health_status", "enum"},

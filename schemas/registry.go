@@ -32,6 +32,7 @@ func Contracts() []Contract {
 		{"SessionEnded", "session-ended.schema.json", func() any { return new(SessionEnded) }},
 		{"GatewayHeartbeat", "gateway-heartbeat.schema.json", func() any { return new(GatewayHeartbeat) }},
 		{"OutlineHeartbeat", "outline-heartbeat.schema.json", func() any { return new(OutlineHeartbeat) }},
+		{"OutlineDialReport", "outline-dial-report.schema.json", func() any { return new(OutlineDialReport) }},
 		{"ValidateDeviceRequest", "validate-device-request.schema.json", func() any { return new(ValidateDeviceRequest) }},
 		{"ValidateDeviceReply", "validate-device-reply.schema.json", func() any { return new(ValidateDeviceReply) }},
 		{"AssignOutlineRequest", "assign-outline-request.schema.json", func() any { return new(AssignOutlineRequest) }},

@@ -2,6 +2,7 @@ package schemas
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -19,6 +20,8 @@ const (
 	SubjectOutlineHeartbeatAll = "httvps.heartbeat.outline.*"
 	SubjectSessionStartedAll   = "httvps.session.started.*"
 	SubjectSessionEndedAll     = "httvps.session.ended.*"
+	SubjectOutlineDialsAll     = "httvps.health.dials.*"
+	SubjectOutlineMoveAll      = "httvps.control.outline_node.*.move"
 
 	SubjectValidateDevice = "httvps.rpc.accounts.validate-device"
 	SubjectAssignOutline  = "httvps.rpc.nodes.assign-outline"
@@ -51,6 +54,8 @@ const (
 	ScopeDevice  ControlScope = "device"
 	ScopeSession ControlScope = "session"
 	ScopeGateway ControlScope = "gateway"
+	// ScopeOutlineNode events name an Outline node; sessions on it move to another node.
+	ScopeOutlineNode ControlScope = "outline_node"
 )
 
 type ControlWhat string
@@ -59,6 +64,7 @@ const (
 	ControlKick   ControlWhat = "kick"
 	ControlLimit  ControlWhat = "limit"
 	ControlRevoke ControlWhat = "revoke"
+	ControlMove   ControlWhat = "move"
 )
 
 func ValidToken(s string) error {
@@ -103,6 +109,17 @@ func GatewayHeartbeatSubject(gatewayID string) string {
 
 func OutlineHeartbeatSubject(nodeID int64) string {
 	return fmt.Sprintf("httvps.heartbeat.outline.%d", nodeID)
+}
+
+// OutlineDialsSubject carries a gateway's dial outcomes per Outline node (core NATS, queue
+// group of node-registry).
+func OutlineDialsSubject(gatewayID string) string {
+	return "httvps.health.dials." + token(gatewayID)
+}
+
+// OutlineMoveSubject tells every gateway to move its sessions off an Outline node.
+func OutlineMoveSubject(nodeID int64) string {
+	return ControlSubject(ScopeOutlineNode, strconv.FormatInt(nodeID, 10), ControlMove)
 }
 
 func AdminSubject(resource, verb string) string {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/httvps/httvps/shared/config"
@@ -60,6 +61,15 @@ const (
 	EnvUDPMaxDatagram    = "HTTVPS_GATEWAY_UDP_MAX_DATAGRAM"
 	EnvUDPRate           = "HTTVPS_GATEWAY_UDP_RATE"
 	EnvUDPIdleTimeout    = "HTTVPS_GATEWAY_UDP_IDLE_TIMEOUT"
+	EnvDenyPorts         = "HTTVPS_GATEWAY_DENY_PORTS"
+	EnvAllowPorts        = "HTTVPS_GATEWAY_ALLOW_PORTS"
+	EnvDNSTimeout        = "HTTVPS_GATEWAY_DNS_TIMEOUT"
+	EnvDNSConcurrency    = "HTTVPS_GATEWAY_DNS_CONCURRENCY"
+	EnvNodeAttempts      = "HTTVPS_GATEWAY_NODE_ATTEMPTS"
+	EnvReplayLimit       = "HTTVPS_GATEWAY_REPLAY_LIMIT"
+	EnvNodeProbeInterval = "HTTVPS_GATEWAY_NODE_PROBE_INTERVAL"
+	EnvNodeProbeFor      = "HTTVPS_GATEWAY_NODE_PROBE_FOR"
+	EnvDialReportGap     = "HTTVPS_GATEWAY_DIAL_REPORT_GAP"
 )
 
 const (
@@ -104,6 +114,15 @@ type Config struct {
 	UDPMaxDatagram int
 	UDPRate        int
 	UDPIdleTimeout time.Duration
+	DenyPorts         []uint16
+	AllowPorts        []uint16
+	DNSTimeout        time.Duration
+	DNSConcurrency    int
+	NodeAttempts      int
+	ReplayLimit       int
+	NodeProbeInterval time.Duration
+	NodeProbeFor      time.Duration
+	DialReportGap     time.Duration
 }
 
 func DefaultConfig() Config {
@@ -139,6 +158,14 @@ func DefaultConfig() Config {
 		UDPMaxDatagram:    16 << 10,
 		UDPRate:           10000,
 		UDPIdleTimeout:    5 * time.Minute,
+		DenyPorts:         []uint16{25},
+		DNSTimeout:        5 * time.Second,
+		DNSConcurrency:    256,
+		NodeAttempts:      3,
+		ReplayLimit:       16 << 10,
+		NodeProbeInterval: 2 * time.Second,
+		NodeProbeFor:      10 * time.Minute,
+		DialReportGap:     time.Second,
 	}
 }
 
@@ -179,7 +206,16 @@ func LoadConfig(env *config.Env) Config {
 		UDPMaxDatagram:    src.get(EnvUDPMaxDatagram).Int(EnvUDPMaxDatagram, d.UDPMaxDatagram, 512, 65507),
 		UDPRate:           src.get(EnvUDPRate).Int(EnvUDPRate, d.UDPRate, 1, 10_000_000),
 		UDPIdleTimeout:    src.get(EnvUDPIdleTimeout).Duration(EnvUDPIdleTimeout, d.UDPIdleTimeout, 10*time.Millisecond),
+		DNSTimeout:        src.get(EnvDNSTimeout).Duration(EnvDNSTimeout, d.DNSTimeout, 10*time.Millisecond),
+		DNSConcurrency:    src.get(EnvDNSConcurrency).Int(EnvDNSConcurrency, d.DNSConcurrency, 1, 65536),
+		NodeAttempts:      src.get(EnvNodeAttempts).Int(EnvNodeAttempts, d.NodeAttempts, 1, 16),
+		ReplayLimit:       src.get(EnvReplayLimit).Int(EnvReplayLimit, d.ReplayLimit, 0, 1<<20),
+		NodeProbeInterval: src.get(EnvNodeProbeInterval).Duration(EnvNodeProbeInterval, d.NodeProbeInterval, 10*time.Millisecond),
+		NodeProbeFor:      src.get(EnvNodeProbeFor).Duration(EnvNodeProbeFor, d.NodeProbeFor, 10*time.Millisecond),
+		DialReportGap:     src.get(EnvDialReportGap).Duration(EnvDialReportGap, d.DialReportGap, 10*time.Millisecond),
 	}
+	c.DenyPorts = ports(env, EnvDenyPorts, src.get(EnvDenyPorts).List(EnvDenyPorts, portStrings(d.DenyPorts)))
+	c.AllowPorts = ports(env, EnvAllowPorts, src.get(EnvAllowPorts).List(EnvAllowPorts, nil))
 	allow := src.get(EnvAllowTargets).List(EnvAllowTargets, nil)
 	prefixes, err := parsePrefixes(allow)
 	if err != nil {
@@ -221,6 +257,33 @@ func parsePrefixes(items []string) ([]netip.Prefix, error) {
 	return out, nil
 }
 
+// noPorts as the whole value is an empty port list (an empty variable means the default).
+const noPorts = "none"
+
+func ports(env *config.Env, name string, items []string) []uint16 {
+	out := make([]uint16, 0, len(items))
+	if len(items) == 1 && items[0] == noPorts {
+		return out
+	}
+	for _, item := range items {
+		p, err := strconv.ParseUint(item, 10, 16)
+		if err != nil || p == 0 {
+			env.Failf(name, "%q is not a port from 1 to 65535", item)
+			continue
+		}
+		out = append(out, uint16(p))
+	}
+	return out
+}
+
+func portStrings(ports []uint16) []string {
+	out := make([]string, len(ports))
+	for i, p := range ports {
+		out[i] = strconv.Itoa(int(p))
+	}
+	return out
+}
+
 type invalidSetting struct{ name, problem string }
 
 func (e *invalidSetting) Error() string { return e.name + ": " + e.problem }
@@ -238,6 +301,8 @@ func (c Config) Validate() error {
 		{EnvHelloTimeout, c.HelloTimeout}, {EnvRequestTimeout, c.RequestTimeout}, {EnvDialTimeout, c.DialTimeout},
 		{EnvWriteTimeout, c.WriteTimeout}, {EnvShutdownTimeout, c.ShutdownTimeout}, {EnvPingInterval, c.PingInterval},
 		{EnvUsageInterval, c.UsageInterval}, {EnvHeartbeatInterval, c.HeartbeatInterval},
+		{EnvDNSTimeout, c.DNSTimeout}, {EnvNodeProbeInterval, c.NodeProbeInterval}, {EnvNodeProbeFor, c.NodeProbeFor},
+		{EnvDialReportGap, c.DialReportGap},
 	}
 	for _, p := range positive {
 		if p.d <= 0 {
@@ -273,6 +338,12 @@ func (c Config) Validate() error {
 		return invalid(EnvUDPMaxFlows, "%s, %s and %s must be positive", EnvUDPMaxFlows, EnvUDPRate, EnvUDPIdleTimeout)
 	case c.UDPMaxDatagram < 1:
 		return invalid(EnvUDPMaxDatagram, "must be at least 1")
+	case c.DNSConcurrency < 1:
+		return invalid(EnvDNSConcurrency, "must be at least 1")
+	case c.NodeAttempts < 1:
+		return invalid(EnvNodeAttempts, "must be at least 1")
+	case c.ReplayLimit < 0:
+		return invalid(EnvReplayLimit, "must not be negative")
 	}
 	return nil
 }

@@ -56,6 +56,15 @@ var fileKeys = map[string]string{
 	"udp_max_datagram":         EnvUDPMaxDatagram,
 	"udp_rate":                 EnvUDPRate,
 	"udp_idle_timeout":         EnvUDPIdleTimeout,
+	"deny_ports":               EnvDenyPorts,
+	"allow_ports":              EnvAllowPorts,
+	"dns_timeout":              EnvDNSTimeout,
+	"dns_concurrency":          EnvDNSConcurrency,
+	"node_attempts":            EnvNodeAttempts,
+	"replay_limit":             EnvReplayLimit,
+	"node_probe_interval":      EnvNodeProbeInterval,
+	"node_probe_for":           EnvNodeProbeFor,
+	"dial_report_gap":          EnvDialReportGap,
 }
 
 // source picks, per variable, the environment when it sets the variable and the file otherwise.

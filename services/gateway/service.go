@@ -51,6 +51,8 @@ type Service struct {
 	outbox         *accounting.Outbox
 	publisher      *accounting.Publisher
 	heartbeat      *accounting.Heartbeat
+	nodes          *upstream.Pool
+	dialReports    *accounting.DialReporter
 	app            *fiber.App
 	wsWriteBuffers sync.Pool
 	ln             net.Listener
@@ -87,6 +89,12 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	s.gatherer, _ = reg.(prometheus.Gatherer)
 	s.outbox = accounting.NewOutbox(cfg.PendingLimit, m, log.With().Str(logging.FieldComponent, "usage").Logger())
 	s.publisher = accounting.NewPublisher(s.outbox, js, cfg.GatewayID, cfg.RequestTimeout, m, log.With().Str(logging.FieldComponent, "usage").Logger())
+	s.nodes = upstream.NewPool(upstream.PoolConfig{
+		DialTimeout: cfg.DialTimeout, NodeAttempts: cfg.NodeAttempts, ReplayLimit: cfg.ReplayLimit,
+		ProbeInterval: cfg.NodeProbeInterval, ProbeFor: cfg.NodeProbeFor,
+	})
+	s.dialReports = accounting.NewDialReporter(cfg.GatewayID, deps.NC, s.nodes, cfg.DialReportGap, cfg.HeartbeatInterval, m,
+		log.With().Str(logging.FieldComponent, "dials").Logger())
 	s.sessions = session.NewServer(session.Deps{
 		GatewayID: cfg.GatewayID,
 		Limits: session.Limits{
@@ -103,7 +111,11 @@ func New(cfg Config, deps Deps) (*Service, error) {
 				IdleTimeout: cfg.UDPIdleTimeout, Queued: udpQueued},
 		},
 		Backend: backend.New(deps.NC, cfg.RequestTimeout, m),
-		Policy:  upstream.NewPolicy(cfg.AllowTargets, nil),
+		Policy: upstream.NewPolicy(upstream.PolicyConfig{
+			AllowTargets: cfg.AllowTargets, DenyPorts: cfg.DenyPorts, AllowPorts: cfg.AllowPorts,
+			DNSTimeout: cfg.DNSTimeout, DNSConcurrency: cfg.DNSConcurrency,
+		}, nil),
+		Nodes:   s.nodes,
 		Outbox:  s.outbox,
 		Totals:  totals,
 		Metrics: m,
@@ -131,7 +143,7 @@ func (s *Service) CertFile() string { return s.certFile }
 // Run serves until ctx ends, then stops accepting, ends the sessions with GATEWAY_SHUTDOWN,
 // publishes the remaining usage and returns, all within the shutdown timeout.
 func (s *Service) Run(ctx context.Context) error {
-	sub, err := control.Subscribe(s.nc, s.cfg.GatewayID, s.sessions.Registry(), s.log.With().Str(logging.FieldComponent, "control").Logger())
+	sub, err := control.Subscribe(s.nc, s.cfg.GatewayID, s.sessions.Registry(), s.nodes, s.log.With().Str(logging.FieldComponent, "control").Logger())
 	if err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
@@ -141,6 +153,8 @@ func (s *Service) Run(ctx context.Context) error {
 	bg.Go(func() { s.publisher.Run(bgCtx) })
 	bg.Go(func() { s.heartbeat.Run(bgCtx) })
 	bg.Go(func() { s.reportUsage(bgCtx) })
+	bg.Go(func() { s.nodes.RunProbes(bgCtx) })
+	bg.Go(func() { s.dialReports.Run(bgCtx) })
 
 	served := make(chan error, 1)
 	go func() { served <- s.app.Listener(s.ln) }()

@@ -5,6 +5,7 @@ package natsauth
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/httvps/httvps/schemas"
 )
@@ -15,6 +16,8 @@ const Account = "HTTVPS"
 const (
 	RoleService = "service"
 	RoleGateway = "gateway"
+	// RoleAgent is an Outline agent; its name is the id of its node.
+	RoleAgent = "agent"
 )
 
 // Control-plane identities; the all-in-one process and tests may use others.
@@ -43,6 +46,21 @@ func ServiceInbox(name string) string { return "_INBOX.svc." + name }
 
 func GatewayInbox(id string) string { return "_INBOX.gw." + id }
 
+func AgentInbox(nodeID string) string { return "_INBOX.agent." + nodeID }
+
+// AgentPermissions: an Outline agent publishes the heartbeat of its own node and nothing else.
+func AgentPermissions(nodeID string) (Permissions, error) {
+	id, err := strconv.ParseInt(nodeID, 10, 64)
+	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != nodeID {
+		return Permissions{}, fmt.Errorf("agent name %q must be the positive id of its outline node", nodeID)
+	}
+	return Permissions{
+		Publish:   []string{schemas.OutlineHeartbeatSubject(id)},
+		Subscribe: []string{AgentInbox(nodeID) + ".>"},
+		Inbox:     AgentInbox(nodeID),
+	}, nil
+}
+
 // GatewayPermissions: its own usage, session and heartbeat subjects and the two RPC subjects;
 // control events and its own inbox. No JetStream API, so no consumer on any stream.
 func GatewayPermissions(id string) (Permissions, error) {
@@ -54,6 +72,7 @@ func GatewayPermissions(id string) (Permissions, error) {
 			schemas.GatewayUsageSubjects(id),
 			schemas.GatewaySessionSubjects(id),
 			schemas.GatewayHeartbeatSubject(id),
+			schemas.OutlineDialsSubject(id),
 			schemas.SubjectValidateDevice,
 			schemas.SubjectAssignOutline,
 		},
@@ -74,9 +93,10 @@ func ServicePermissions(name string) (Permissions, error) {
 		serve(append([]string{schemas.SubjectValidateDevice}, adminSubjects(name)...)...)
 		p.Publish = []string{schemas.SubjectControlAll}
 	case NodeRegistry:
-		serve(append([]string{schemas.SubjectAssignOutline}, adminSubjects(name)...)...)
+		serve(append([]string{schemas.SubjectAssignOutline, schemas.SubjectOutlineDialsAll}, adminSubjects(name)...)...)
 		p.Publish = append(consume(schemas.StreamSessions, schemas.ConsumerSessionsRegistry),
 			consume(schemas.StreamHeartbeats, schemas.ConsumerHeartbeatsRegistry)...)
+		p.Publish = append(p.Publish, schemas.SubjectOutlineMoveAll)
 	case UsageAggregator:
 		serve(adminSubjects(name)...)
 		p.Publish = append([]string{schemas.SubjectControlAll, schemas.SubjectSessionEndedAll},
@@ -88,7 +108,8 @@ func ServicePermissions(name string) (Permissions, error) {
 			schemas.SubjectUsageAll, schemas.SubjectHeartbeatAll, "$JS.API.INFO", "$SRV.PING.>"}
 	case Operator:
 		p.Publish = []string{"$JS.API.>", "$SRV.>", schemas.SubjectAdminPrefix + ".>"}
-		p.Subscribe = append(p.Subscribe, schemas.SubjectUsageAll, schemas.SubjectSessionAll, schemas.SubjectHeartbeatAll, schemas.SubjectControlAll)
+		p.Subscribe = append(p.Subscribe, schemas.SubjectUsageAll, schemas.SubjectSessionAll, schemas.SubjectHeartbeatAll, schemas.SubjectControlAll,
+			schemas.SubjectOutlineDialsAll)
 	default:
 		return Permissions{}, fmt.Errorf("%q is not an HTTVPS service identity (known: %v)", name, Services())
 	}

@@ -18,6 +18,7 @@ const (
 	OpPublishUsage   = "publish_usage"
 	OpPublishSession = "publish_session"
 	OpHeartbeat      = "heartbeat"
+	OpDialReport     = "dial_report"
 
 	DialNode      = "node"
 	DialTarget    = "target"

@@ -49,7 +49,7 @@ func (srv *Server) handshake(conn Conn) (*Session, bool) {
 			Region: hello.Region, UserID: s.userID, DeviceID: hello.DeviceID, ExcludeNodeIDs: exclude,
 		})
 	}
-	nodes, refusal := upstream.NewNodeSet(ctx, assign, srv.Limits.DialTimeout, s.onFailover)
+	nodes, refusal := srv.Nodes.NewNodeSet(ctx, assign, s.onFailover)
 	if refusal != nil {
 		log.Warn().Str(logging.FieldCode, string(refusal.Code)).Str(logging.FieldReason, refusal.Message).Msg("no outline node")
 		srv.refuse(conn, srv.unlessDraining(refusal))

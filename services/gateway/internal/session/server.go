@@ -82,6 +82,7 @@ type Deps struct {
 	Limits    Limits
 	Backend   Backend
 	Policy    upstream.Policy
+	Nodes     *upstream.Pool
 	Outbox    *accounting.Outbox
 	Totals    *accounting.Totals
 	Metrics   *metrics.Metrics
