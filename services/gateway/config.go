@@ -111,9 +111,9 @@ type Config struct {
 	AllowTargets      []netip.Prefix
 	UDPMaxFlows       int
 	// UDPMaxDatagram is lowered to what fits a JSON udp_data frame of MaxFrameSize.
-	UDPMaxDatagram int
-	UDPRate        int
-	UDPIdleTimeout time.Duration
+	UDPMaxDatagram    int
+	UDPRate           int
+	UDPIdleTimeout    time.Duration
 	DenyPorts         []uint16
 	AllowPorts        []uint16
 	DNSTimeout        time.Duration
