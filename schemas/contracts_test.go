@@ -141,7 +141,7 @@ func TestSchemaEnumsMatchGo(t *testing.T) {
 			strs(schemas.HealthHealthy, schemas.HealthUnhealthy, schemas.HealthOffline)},
 		{"end reasons", "session-ended.schema.json", []string{"properties", "reason", "enum"},
 			strs(schemas.EndReasonClientClosed, schemas.EndReasonKicked, schemas.EndReasonLimit, schemas.EndReasonRevoked,
-				schemas.EndReasonProtocol, schemas.EndReasonIdle, schemas.EndReasonShutdown, schemas.EndReasonGatewayLost)},
+				schemas.EndReasonProtocol, schemas.EndReasonIdle, schemas.EndReasonShutdown, schemas.EndReasonGatewayLost, schemas.EndReasonGatewayRestarted)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -8,6 +8,7 @@ type GatewayHeartbeat struct {
 	PublicIP        string    `json:"public_ip,omitempty"`
 	InternalIP      string    `json:"internal_ip,omitempty"`
 	Version         string    `json:"version,omitempty"`
+	BootID          string    `json:"boot_id,omitempty"`
 	Status          string    `json:"status"`
 	Sessions        int       `json:"sessions"`
 	Streams         int       `json:"streams"`

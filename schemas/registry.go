@@ -30,6 +30,7 @@ func Contracts() []Contract {
 		{"UsageReport", "usage-report.schema.json", func() any { return new(UsageReport) }},
 		{"SessionStarted", "session-started.schema.json", func() any { return new(SessionStarted) }},
 		{"SessionEnded", "session-ended.schema.json", func() any { return new(SessionEnded) }},
+		{"GatewayBoot", "gateway-boot.schema.json", func() any { return new(GatewayBoot) }},
 		{"GatewayHeartbeat", "gateway-heartbeat.schema.json", func() any { return new(GatewayHeartbeat) }},
 		{"OutlineHeartbeat", "outline-heartbeat.schema.json", func() any { return new(OutlineHeartbeat) }},
 		{"OutlineDialReport", "outline-dial-report.schema.json", func() any { return new(OutlineDialReport) }},

@@ -10,6 +10,7 @@ const (
 	StreamUsage      = "USAGE"
 	StreamSessions   = "SESSIONS"
 	StreamHeartbeats = "HEARTBEATS"
+	StreamControl    = "CONTROL"
 
 	SubjectUsageAll     = "httvps.usage.>"
 	SubjectSessionAll   = "httvps.session.>"
@@ -22,6 +23,7 @@ const (
 	SubjectSessionEndedAll     = "httvps.session.ended.*"
 	SubjectOutlineDialsAll     = "httvps.health.dials.*"
 	SubjectOutlineMoveAll      = "httvps.control.outline_node.*.move"
+	SubjectSessionBootAll      = "httvps.session.boot.*"
 
 	SubjectValidateDevice = "httvps.rpc.accounts.validate-device"
 	SubjectAssignOutline  = "httvps.rpc.nodes.assign-outline"
@@ -33,6 +35,7 @@ const (
 	ConsumerUsageAggregator    = "usage-aggregator"
 	ConsumerSessionsAggregator = "usage-aggregator-sessions"
 	ConsumerSessionsRegistry   = "node-registry-sessions"
+	ConsumerBootsAggregator    = "usage-aggregator-boots"
 	ConsumerHeartbeatsRegistry = "node-registry-heartbeats"
 
 	HeaderMsgID = "Nats-Msg-Id"
@@ -45,6 +48,7 @@ type SessionEvent string
 const (
 	SessionStartedEvent SessionEvent = "started"
 	SessionEndedEvent   SessionEvent = "ended"
+	SessionBootEvent    SessionEvent = "boot"
 )
 
 type ControlScope string
@@ -128,6 +132,14 @@ func AdminSubject(resource, verb string) string {
 
 func ControlSubject(scope ControlScope, id string, what ControlWhat) string {
 	return "httvps.control." + string(scope) + "." + token(id) + "." + string(what)
+}
+
+// BootMsgID deduplicates the retries of one boot announcement.
+func BootMsgID(bootID string) string { return "boot:" + bootID }
+
+// ControlMsgID deduplicates the retries of one control event.
+func ControlMsgID(ev ControlEvent) string {
+	return fmt.Sprintf("%s:%s:%s:%d", ev.Scope, token(ev.ID), ev.What, ev.IssuedAt.UnixNano())
 }
 
 func UsageMsgID(sessionID string, seq uint64) string {

@@ -65,6 +65,7 @@ var fileKeys = map[string]string{
 	"node_probe_interval":      EnvNodeProbeInterval,
 	"node_probe_for":           EnvNodeProbeFor,
 	"dial_report_gap":          EnvDialReportGap,
+	"revalidate_interval":      EnvRevalidate,
 }
 
 // source picks, per variable, the environment when it sets the variable and the file otherwise.

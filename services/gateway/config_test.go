@@ -80,6 +80,7 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"bad DNS timeout", map[string]string{gateway.EnvDNSTimeout: "0s"}, gateway.EnvDNSTimeout},
 		{"no node attempts", map[string]string{gateway.EnvNodeAttempts: "0"}, gateway.EnvNodeAttempts},
 		{"negative replay limit", map[string]string{gateway.EnvReplayLimit: "-1"}, gateway.EnvReplayLimit},
+		{"re-validation too often", map[string]string{gateway.EnvRevalidate: "1ms"}, gateway.EnvRevalidate},
 		{"missing file", map[string]string{gateway.EnvConfigFile: "/nonexistent/gateway.yaml"}, gateway.EnvConfigFile},
 		{"unknown file key", map[string]string{gateway.EnvConfigFile: file("colour: blue\n")}, `unknown key "colour"`},
 		{"bad value in file", map[string]string{gateway.EnvConfigFile: file("max_streams: many\n")}, gateway.EnvMaxStreams},

@@ -61,21 +61,22 @@ func AgentPermissions(nodeID string) (Permissions, error) {
 	}, nil
 }
 
-// GatewayPermissions: its own usage, session and heartbeat subjects and the two RPC subjects;
-// control events and its own inbox. No JetStream API, so no consumer on any stream.
+// GatewayPermissions: its own usage, session (and boot) and heartbeat subjects and the two RPC
+// subjects; control events and its own inbox. The only JetStream API it may use is for the
+// ordered consumers that follow the CONTROL stream; no consumer on any other stream.
 func GatewayPermissions(id string) (Permissions, error) {
 	if err := schemas.ValidToken(id); err != nil {
 		return Permissions{}, fmt.Errorf("gateway id: %w", err)
 	}
 	return Permissions{
-		Publish: []string{
+		Publish: append([]string{
 			schemas.GatewayUsageSubjects(id),
 			schemas.GatewaySessionSubjects(id),
 			schemas.GatewayHeartbeatSubject(id),
 			schemas.OutlineDialsSubject(id),
 			schemas.SubjectValidateDevice,
 			schemas.SubjectAssignOutline,
-		},
+		}, follow(schemas.StreamControl)...),
 		Subscribe: []string{schemas.SubjectControlAll, GatewayInbox(id) + ".>"},
 		Inbox:     GatewayInbox(id),
 	}, nil
@@ -102,6 +103,7 @@ func ServicePermissions(name string) (Permissions, error) {
 		p.Publish = append([]string{schemas.SubjectControlAll, schemas.SubjectSessionEndedAll},
 			consume(schemas.StreamUsage, schemas.ConsumerUsageAggregator)...)
 		p.Publish = append(p.Publish, consume(schemas.StreamSessions, schemas.ConsumerSessionsAggregator)...)
+		p.Publish = append(p.Publish, consume(schemas.StreamSessions, schemas.ConsumerBootsAggregator)...)
 	case Edge:
 		p.AllowResponses = false
 		p.Publish = []string{schemas.SubjectValidateDevice, schemas.SubjectAssignOutline, schemas.SubjectAdminPrefix + ".>",
@@ -135,5 +137,15 @@ func consume(stream, durable string) []string {
 		"$JS.API.CONSUMER.INFO." + stream + "." + durable,
 		"$JS.API.CONSUMER.MSG.NEXT." + stream + "." + durable,
 		"$JS.ACK." + stream + "." + durable + ".>",
+	}
+}
+
+// follow is what an ordered consumer of one stream needs: creating its ephemeral consumers
+// (named, no filter), pulling from them and deleting them when it recreates one.
+func follow(stream string) []string {
+	return []string{
+		"$JS.API.CONSUMER.CREATE." + stream + ".*",
+		"$JS.API.CONSUMER.MSG.NEXT." + stream + ".*",
+		"$JS.API.CONSUMER.DELETE." + stream + ".*",
 	}
 }

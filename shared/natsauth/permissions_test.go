@@ -71,10 +71,13 @@ func TestGatewayPermissions(t *testing.T) {
 		t.Fatal(err)
 	}
 	allowed := []string{schemas.UsageSubject("eu-1", "gw-1"), schemas.SessionSubject(schemas.SessionEndedEvent, "gw-1"),
-		schemas.GatewayHeartbeatSubject("gw-1"), schemas.OutlineDialsSubject("gw-1"), schemas.SubjectValidateDevice, schemas.SubjectAssignOutline}
+		schemas.GatewayHeartbeatSubject("gw-1"), schemas.OutlineDialsSubject("gw-1"), schemas.SubjectValidateDevice, schemas.SubjectAssignOutline,
+		schemas.SessionSubject(schemas.SessionBootEvent, "gw-1"), "$JS.API.CONSUMER.CREATE.CONTROL.abc_1",
+		"$JS.API.CONSUMER.MSG.NEXT.CONTROL.abc_1"}
 	denied := []string{schemas.UsageSubject("eu-1", "gw-2"), schemas.SessionSubject(schemas.SessionStartedEvent, "gw-2"),
-		schemas.GatewayHeartbeatSubject("gw-2"), schemas.OutlineDialsSubject("gw-2"), schemas.OutlineHeartbeatSubject(1), schemas.OutlineMoveSubject(1), "$JS.API.CONSUMER.CREATE.USAGE",
-		schemas.ControlSubject(schemas.ScopeUser, "1", schemas.ControlKick)}
+		schemas.GatewayHeartbeatSubject("gw-2"), schemas.OutlineDialsSubject("gw-2"), schemas.OutlineHeartbeatSubject(1), schemas.OutlineMoveSubject(1),
+		"$JS.API.CONSUMER.CREATE.USAGE", "$JS.API.CONSUMER.CREATE.USAGE.thief", "$JS.API.CONSUMER.CREATE.CONTROL.thief.httvps.control.>",
+		"$JS.API.STREAM.DELETE.CONTROL", schemas.ControlSubject(schemas.ScopeUser, "1", schemas.ControlKick)}
 	for _, s := range allowed {
 		if !matchesAny(p.Publish, s) {
 			t.Errorf("gw-1 may not publish its own %s", s)

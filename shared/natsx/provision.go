@@ -14,6 +14,7 @@ type StreamsConfig struct {
 	DuplicateWindow time.Duration
 	UsageMaxAge     time.Duration
 	SessionsMaxAge  time.Duration
+	ControlMaxAge   time.Duration
 	AckWait         time.Duration
 	MaxDeliver      int
 	MaxAckPending   int
@@ -25,6 +26,7 @@ func DefaultStreams() StreamsConfig {
 		DuplicateWindow: 10 * time.Minute,
 		UsageMaxAge:     7 * 24 * time.Hour,
 		SessionsMaxAge:  7 * 24 * time.Hour,
+		ControlMaxAge:   24 * time.Hour,
 		AckWait:         30 * time.Second,
 		MaxDeliver:      -1,
 		MaxAckPending:   20000,
@@ -60,6 +62,15 @@ func (c StreamsConfig) Streams() []jetstream.StreamConfig {
 			MaxMsgsPerSubject: 1,
 			Duplicates:        time.Minute,
 		},
+		{
+			Name:        schemas.StreamControl,
+			Description: "kicks, revokes, bans and limit changes; gateways replay what they missed",
+			Subjects:    []string{schemas.SubjectControlAll},
+			Storage:     jetstream.FileStorage,
+			Replicas:    c.Replicas,
+			Duplicates:  c.DuplicateWindow,
+			MaxAge:      c.ControlMaxAge,
+		},
 	}
 }
 
@@ -84,8 +95,12 @@ func (c StreamsConfig) Consumers() []ConsumerSpec {
 	}
 	return []ConsumerSpec{
 		durable(schemas.StreamUsage, schemas.ConsumerUsageAggregator, "usage-aggregator: usage reports into PostgreSQL"),
-		durable(schemas.StreamSessions, schemas.ConsumerSessionsAggregator, "usage-aggregator: session rows"),
-		durable(schemas.StreamSessions, schemas.ConsumerSessionsRegistry, "node-registry: active sessions per outline node"),
+		durable(schemas.StreamSessions, schemas.ConsumerSessionsAggregator, "usage-aggregator: session rows",
+			schemas.SubjectSessionStartedAll, schemas.SubjectSessionEndedAll),
+		durable(schemas.StreamSessions, schemas.ConsumerSessionsRegistry, "node-registry: active sessions per outline node",
+			schemas.SubjectSessionStartedAll, schemas.SubjectSessionEndedAll),
+		durable(schemas.StreamSessions, schemas.ConsumerBootsAggregator, "usage-aggregator: sessions of older gateway boots",
+			schemas.SubjectSessionBootAll),
 		durable(schemas.StreamHeartbeats, schemas.ConsumerHeartbeatsRegistry, "node-registry: gateway and outline health"),
 	}
 }

@@ -32,6 +32,7 @@ type System struct {
 	natsURLs   []string
 	nc         *nats.Conn
 	cluster    *pglocal.Cluster
+	pgDir      string
 	db         *bun.DB
 	dsn        string
 	failed     chan error
