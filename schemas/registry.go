@@ -49,6 +49,8 @@ func Contracts() []Contract {
 		{"StreamClose", "stream-close.schema.json", func() any { return new(StreamClose) }},
 		{"StreamWindow", "stream-window.schema.json", func() any { return new(StreamWindow) }},
 		{"StreamOK", "stream-ok.schema.json", func() any { return new(StreamOK) }},
+		{"UDPData", "udp-data.schema.json", func() any { return new(UDPData) }},
+		{"UDPClose", "udp-close.schema.json", func() any { return new(UDPClose) }},
 		{"Ping", "ping.schema.json", func() any { return new(Ping) }},
 		{"Pong", "pong.schema.json", func() any { return new(Pong) }},
 	}, limitContracts()...)

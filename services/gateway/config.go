@@ -57,6 +57,10 @@ const (
 	EnvHeartbeatInterval = "HTTVPS_HEARTBEAT_INTERVAL"
 	EnvPendingLimit      = "HTTVPS_GATEWAY_PENDING_LIMIT"
 	EnvAllowTargets      = "HTTVPS_GATEWAY_ALLOW_TARGETS"
+	EnvUDPMaxFlows       = "HTTVPS_GATEWAY_UDP_MAX_FLOWS"
+	EnvUDPMaxDatagram    = "HTTVPS_GATEWAY_UDP_MAX_DATAGRAM"
+	EnvUDPRate           = "HTTVPS_GATEWAY_UDP_RATE"
+	EnvUDPIdleTimeout    = "HTTVPS_GATEWAY_UDP_IDLE_TIMEOUT"
 	EnvDenyPorts         = "HTTVPS_GATEWAY_DENY_PORTS"
 	EnvAllowPorts        = "HTTVPS_GATEWAY_ALLOW_PORTS"
 	EnvDNSTimeout        = "HTTVPS_GATEWAY_DNS_TIMEOUT"
@@ -110,6 +114,11 @@ type Config struct {
 	HeartbeatInterval time.Duration
 	PendingLimit      int
 	AllowTargets      []netip.Prefix
+	UDPMaxFlows       int
+	// UDPMaxDatagram is lowered to what fits a JSON udp_data frame of MaxFrameSize.
+	UDPMaxDatagram    int
+	UDPRate           int
+	UDPIdleTimeout    time.Duration
 	DenyPorts         []uint16
 	AllowPorts        []uint16
 	DNSTimeout        time.Duration
@@ -167,6 +176,10 @@ func DefaultConfig() Config {
 		NodeProbeFor:       10 * time.Minute,
 		DialReportGap:      time.Second,
 		RevalidateInterval: 5 * time.Minute,
+		UDPMaxFlows:        64,
+		UDPMaxDatagram:     16 << 10,
+		UDPRate:            10000,
+		UDPIdleTimeout:     5 * time.Minute,
 		LeaseBytes:         8 << 20,
 		KeepaliveInterval:  10 * time.Second,
 	}
@@ -213,6 +226,10 @@ func LoadConfig(env *config.Env) Config {
 		NodeProbeFor:       src.get(EnvNodeProbeFor).Duration(EnvNodeProbeFor, d.NodeProbeFor, 10*time.Millisecond),
 		DialReportGap:      src.get(EnvDialReportGap).Duration(EnvDialReportGap, d.DialReportGap, 10*time.Millisecond),
 		RevalidateInterval: src.get(EnvRevalidate).Duration(EnvRevalidate, d.RevalidateInterval, 100*time.Millisecond),
+		UDPMaxFlows:        src.get(EnvUDPMaxFlows).Int(EnvUDPMaxFlows, d.UDPMaxFlows, 1, 4096),
+		UDPMaxDatagram:     src.get(EnvUDPMaxDatagram).Int(EnvUDPMaxDatagram, d.UDPMaxDatagram, 512, 65507),
+		UDPRate:            src.get(EnvUDPRate).Int(EnvUDPRate, d.UDPRate, 1, 10_000_000),
+		UDPIdleTimeout:     src.get(EnvUDPIdleTimeout).Duration(EnvUDPIdleTimeout, d.UDPIdleTimeout, 10*time.Millisecond),
 		LeaseBytes:         src.get(EnvLeaseBytes).Int(EnvLeaseBytes, d.LeaseBytes, minLease, maxLease),
 		KeepaliveInterval:  src.get(EnvKeepaliveInterval).Duration(EnvKeepaliveInterval, d.KeepaliveInterval, 10*time.Millisecond),
 	}
@@ -338,6 +355,10 @@ func (c Config) Validate() error {
 		return invalid(EnvMemory, "%d must be at least %s (%d)", c.Protection.Memory, EnvSessionMemory, c.Protection.SessionMemory)
 	case c.PendingLimit < 1:
 		return invalid(EnvPendingLimit, "must be at least 1")
+	case c.UDPMaxFlows < 1 || c.UDPRate < 1 || c.UDPIdleTimeout <= 0:
+		return invalid(EnvUDPMaxFlows, "%s, %s and %s must be positive", EnvUDPMaxFlows, EnvUDPRate, EnvUDPIdleTimeout)
+	case c.UDPMaxDatagram < 1:
+		return invalid(EnvUDPMaxDatagram, "must be at least 1")
 	case c.DNSConcurrency < 1:
 		return invalid(EnvDNSConcurrency, "must be at least 1")
 	case c.NodeAttempts < 1:

@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/httvps/httvps/schemas/wire"
+	"github.com/httvps/httvps/services/gateway/internal/udp"
 	"net"
 	"sync"
 	"time"
@@ -27,8 +29,10 @@ import (
 )
 
 const (
-	Name    = "gateway"
-	Version = "1.0.0"
+	// udpQueued bounds the bytes of client datagrams a session holds before their sockets take them.
+	udpQueued = 1 << 20
+	Name      = "gateway"
+	Version   = "1.0.0"
 
 	revalidateWorkers = 8
 )
@@ -114,6 +118,8 @@ func New(cfg Config, deps Deps) (*Service, error) {
 			TrustedProxies: cfg.Protection.TrustedProxies,
 			HelloTimeout:   cfg.HelloTimeout, PingInterval: cfg.PingInterval, IdleTimeout: cfg.IdleTimeout,
 			WriteTimeout: cfg.WriteTimeout, DialTimeout: cfg.DialTimeout, LeaseBytes: cfg.LeaseBytes,
+			UDP: udp.Limits{MaxFlows: cfg.UDPMaxFlows, MaxDatagram: min(cfg.UDPMaxDatagram, wire.MaxDatagramPayload(cfg.MaxFrameSize)), Rate: cfg.UDPRate,
+				IdleTimeout: cfg.UDPIdleTimeout, Queued: udpQueued},
 		},
 		Backend: validator,
 		Slots:   validator,

@@ -42,6 +42,7 @@ func printBanner(out io.Writer, sys *System) {
 		line("   curl --socks5-hostname %s %s", d.cfg.SOCKSAddr, d.page.URL())
 		line("3. See the user's usage grow (the gateway reports every 10 s):")
 		line("   curl -s -H \"Authorization: Bearer $HTTVPS_ADMIN_TOKEN\" $EDGE/api/v1/admin/users/%d/usage", d.seed.UserID)
+		line("4. UDP: %s echoes datagrams; README.md sends one through SOCKS5 UDP ASSOCIATE", d.page.ln.Addr())
 	}
 	line("")
 	fmt.Fprint(out, b.String())

@@ -2,6 +2,7 @@ package natsx
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -125,9 +126,24 @@ func Provision(ctx context.Context, js jetstream.JetStream, c StreamsConfig) err
 		}
 	}
 	for _, cs := range c.Consumers() {
-		if _, err := js.CreateOrUpdateConsumer(ctx, cs.Stream, cs.Config); err != nil {
+		if err := provisionConsumer(ctx, js, cs); err != nil {
 			return fmt.Errorf("provision: consumer %s on %s: %w", cs.Config.Durable, cs.Stream, err)
 		}
 	}
 	return nil
+}
+
+// provisionConsumer creates or updates a durable. A durable of an older release whose filter
+// the server will not change in place is recreated: it reads its stream again, which its
+// consumers apply idempotently.
+func provisionConsumer(ctx context.Context, js jetstream.JetStream, cs ConsumerSpec) error {
+	_, err := js.CreateOrUpdateConsumer(ctx, cs.Stream, cs.Config)
+	if !errors.Is(err, jetstream.ErrConsumerMultipleFilterSubjectsNotSupported) {
+		return err
+	}
+	if err := js.DeleteConsumer(ctx, cs.Stream, cs.Config.Durable); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return err
+	}
+	_, err = js.CreateConsumer(ctx, cs.Stream, cs.Config)
+	return err
 }

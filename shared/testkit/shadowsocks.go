@@ -37,7 +37,7 @@ func (s *SSServer) Start() {
 	if err != nil {
 		s.tb.Fatalf("ss-server not found (apt-get install shadowsocks-libev): %v", err)
 	}
-	s.cmd = exec.Command(bin, "-s", "127.0.0.1", "-p", strconv.Itoa(s.Port), "-k", s.password, "-m", s.method, "-t", "30")
+	s.cmd = exec.Command(bin, "-s", "127.0.0.1", "-p", strconv.Itoa(s.Port), "-k", s.password, "-m", s.method, "-t", "30", "-u")
 	if err := s.cmd.Start(); err != nil {
 		s.tb.Fatalf("start ss-server: %v", err)
 	}

@@ -20,7 +20,7 @@ import (
 
 type Options struct {
 	Quick bool
-	// Only names the parts to run (paths, idle, validate, usage); empty runs all.
+	// Only names the parts to run (paths, udp, idle, validate, usage); empty runs all.
 	Only     []string
 	Command  string
 	Chisel   string
@@ -96,6 +96,8 @@ type Report struct {
 	Usage       Usage
 	Insert      Usage
 	UsageErr    error
+	UDP         []UDPResult
+	UDPErr      error
 	Goals       []Goal
 }
 
@@ -138,11 +140,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	defer in.close()
 
 	skipped := errors.New("not selected with -only")
-	r.IdleErr, r.ValidateErr, r.UsageErr = skipped, skipped, skipped
+	r.IdleErr, r.ValidateErr, r.UsageErr, r.UDPErr = skipped, skipped, skipped, skipped
 	if o.selected(PartPaths) {
 		if err := r.measurePaths(ctx, o, in); err != nil {
 			return nil, err
 		}
+	}
+	if o.selected(PartUDP) {
+		r.UDPErr = r.measureUDP(ctx, o, in)
 	}
 	if o.selected(PartIdle) {
 		fmt.Fprintln(o.Progress, "measuring gateway memory per idle session ...")
@@ -166,10 +171,11 @@ const (
 	PartIdle     = "idle"
 	PartValidate = "validate"
 	PartUsage    = "usage"
+	PartUDP      = "udp"
 )
 
 // Parts are the names -only accepts.
-var Parts = []string{PartPaths, PartIdle, PartValidate, PartUsage}
+var Parts = []string{PartPaths, PartUDP, PartIdle, PartValidate, PartUsage}
 
 func (o Options) selected(part string) bool { return len(o.Only) == 0 || slices.Contains(o.Only, part) }
 
@@ -185,15 +191,11 @@ func (r *Report) measurePaths(ctx context.Context, o Options, in *infra) error {
 			return err
 		}
 	}
-	gw, err := startGatewayChild(ctx, in.gatewayEnv("data"))
+	gw, ssLocal, err := startGatewayAndSSLocal(ctx, in, in.gatewayEnv("data"))
 	if err != nil {
 		return err
 	}
 	defer gw.stop()
-	ssLocal, err := startSSLocal(ctx, in.node)
-	if err != nil {
-		return err
-	}
 	defer ssLocal.Stop()
 	self := proc{Name: nameBench, PID: os.Getpid()}
 	ss := proc{Name: nameSSServer, PID: in.ss.PID()}

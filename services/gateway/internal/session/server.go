@@ -4,6 +4,7 @@ package session
 
 import (
 	"context"
+	"github.com/httvps/httvps/services/gateway/internal/udp"
 	"io"
 	"net"
 	"net/netip"
@@ -67,6 +68,7 @@ type Limits struct {
 	StreamOpenBurst       int
 	TrustedProxyHeader    string
 	TrustedProxies        []netip.Prefix
+	UDP                   udp.Limits
 	LeaseBytes            int
 }
 

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"github.com/httvps/httvps/services/gateway/internal/udp"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -50,6 +51,7 @@ type Session struct {
 	usage       *accounting.Usage
 	limits      sessionLimits
 	out         *writer
+	udp         *udp.Relay
 	log         zerolog.Logger
 
 	ctx    context.Context
@@ -78,8 +80,10 @@ func (s *Session) run() {
 	})
 	s.log.Info().Strs("features", s.features).Int64(logging.FieldNode, s.nodeID.Load()).Msg("session started")
 	s.out.start()
+	s.startUDP()
 	s.terminate(s.readLoop())
 	s.closeStreams()
+	s.closeUDP()
 	s.out.wait()
 	s.running.Wait()
 	s.finish()

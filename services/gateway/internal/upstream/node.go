@@ -18,7 +18,7 @@ import (
 type Node struct {
 	ID     int64
 	Addr   string
-	cipher core.StreamConnCipher
+	cipher core.Cipher
 }
 
 func NewNode(a schemas.OutlineAssignment) (*Node, error) {
