@@ -20,7 +20,7 @@ import (
 
 type Options struct {
 	Quick bool
-	// Only names the parts to run (paths, idle, validate, usage); empty runs all.
+	// Only names the parts to run (paths, idle, validate, usage, abuse); empty runs all.
 	Only     []string
 	Command  string
 	Chisel   string
@@ -96,7 +96,10 @@ type Report struct {
 	Usage       Usage
 	Insert      Usage
 	UsageErr    error
-	Goals       []Goal
+	AbuseSettings
+	Abuse    Abuse
+	AbuseErr error
+	Goals    []Goal
 }
 
 func (r *Report) path(name string) (PathResult, bool) {
@@ -138,7 +141,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	defer in.close()
 
 	skipped := errors.New("not selected with -only")
-	r.IdleErr, r.ValidateErr, r.UsageErr = skipped, skipped, skipped
+	r.AbuseSettings = abuseSettingsFor(o.Quick)
+	r.IdleErr, r.ValidateErr, r.UsageErr, r.AbuseErr = skipped, skipped, skipped, skipped
 	if o.selected(PartPaths) {
 		if err := r.measurePaths(ctx, o, in); err != nil {
 			return nil, err
@@ -156,6 +160,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		fmt.Fprintln(o.Progress, "measuring usage ingestion by the usage-aggregator and a plain multi-row INSERT ...")
 		r.Usage, r.Insert, r.UsageErr = measureUsageAndInsert(ctx, in, s)
 	}
+	if o.selected(PartAbuse) {
+		fmt.Fprintln(o.Progress, "measuring the gateway under abuse (stalled upgrades, 1-byte floods, stream churn) ...")
+		r.Abuse, r.AbuseErr = measureAbuse(ctx, in, r.AbuseSettings, o.Progress)
+	}
 	r.Took = time.Since(r.Started)
 	r.Goals = goals(r)
 	return r, nil
@@ -166,10 +174,11 @@ const (
 	PartIdle     = "idle"
 	PartValidate = "validate"
 	PartUsage    = "usage"
+	PartAbuse    = "abuse"
 )
 
 // Parts are the names -only accepts.
-var Parts = []string{PartPaths, PartIdle, PartValidate, PartUsage}
+var Parts = []string{PartPaths, PartIdle, PartValidate, PartUsage, PartAbuse}
 
 func (o Options) selected(part string) bool { return len(o.Only) == 0 || slices.Contains(o.Only, part) }
 

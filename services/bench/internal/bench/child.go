@@ -39,6 +39,10 @@ type Mem struct {
 	Goroutines int    `json:"goroutines"`
 	Sessions   int    `json:"sessions"`
 	Streams    int    `json:"streams"`
+	// Charged is what the gateway's memory budget holds (memory_charged_bytes).
+	Charged int64 `json:"charged"`
+	// Counters are the gateway's httvps_gateway_* counters, keyed name{label="value"}.
+	Counters map[string]float64 `json:"counters"`
 	// Sites is the in-use heap by allocation site, when the child samples every allocation.
 	Sites map[string]int64 `json:"sites,omitempty"`
 }
@@ -74,7 +78,8 @@ func RunGatewayChild() error {
 	if err != nil {
 		return err
 	}
-	svc := sys.Gateways()[0].Service
+	unit := sys.Gateways()[0]
+	svc := unit.Service
 	ctl, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		_ = sys.Stop()
@@ -89,7 +94,8 @@ func RunGatewayChild() error {
 		runtime.ReadMemStats(&ms)
 		sessions, streams := svc.Counts()
 		_ = json.NewEncoder(w).Encode(Mem{HeapInuse: ms.HeapInuse, StackInuse: ms.StackInuse, RSS: selfRSS(),
-			Goroutines: runtime.NumGoroutine(), Sessions: sessions, Streams: streams, Sites: heapSites()})
+			Goroutines: runtime.NumGoroutine(), Sessions: sessions, Streams: streams, Sites: heapSites(),
+			Charged: svc.MemoryCharged(), Counters: counters(unit.Registry)})
 	})
 	go func() { _ = http.Serve(ctl, mux) }()
 	fmt.Printf("%s %s %s %s\n", readyPrefix, svc.Addr(), ctl.Addr(), svc.CertFile())
@@ -210,7 +216,7 @@ func (g *gatewayChild) KeyFile() string {
 }
 
 func (g *gatewayChild) mem() (Mem, error) {
-	c := http.Client{Timeout: 30 * time.Second}
+	c := http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	resp, err := c.Get("http://" + g.ctl + "/mem")
 	if err != nil {
 		return Mem{}, err

@@ -101,7 +101,7 @@ func goals(r *Report) []Goal {
 		g.Limits = "largest gateway allocations per idle session: " + strings.Join(sites, "; ")
 	}
 	out = append(out, g)
-	return out
+	return append(out, abuseGoals(r)...)
 }
 
 func cpuLimits(shares []CPUShare) string {

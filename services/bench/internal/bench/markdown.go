@@ -27,6 +27,7 @@ func (r *Report) Markdown() string {
 	r.pathsMarkdown(w)
 	r.idleMarkdown(w)
 	r.controlMarkdown(w)
+	r.abuseMarkdown(w)
 	r.goalsMarkdown(w)
 	return b.String()
 }
