@@ -74,50 +74,61 @@ func (in *infra) abuseEnv(s AbuseSettings) []string {
 	)
 }
 
-// measureAbuse runs the protection scenarios one after another on one gateway child and
-// checks after each that the gateway's goroutines and descriptors are back at their baseline.
+// measureAbuse runs the protection scenarios one after another, each on its own gateway
+// child, and checks after each that the child's goroutines and descriptors are back at the
+// baseline they had before it. The memory scenarios sample every allocation to show where
+// the memory goes; the churn scenario does not, as it measures throughput.
 func measureAbuse(ctx context.Context, in *infra, s AbuseSettings, progress io.Writer) (Abuse, error) {
-	gw, err := startGatewayChild(ctx, in.abuseEnv(s))
-	if err != nil {
-		return Abuse{}, err
-	}
-	defer gw.stop()
-	cfg := in.clientConfig(gw)
-	if err := warmUp(ctx, gw, cfg, in.target.Addr); err != nil {
-		return Abuse{}, err
-	}
 	var a Abuse
-	run := func(name string, scenario func() error) {
+	run := func(name string, profile bool, scenario func(gw *gatewayChild, cfg client.Config) error) error {
 		fmt.Fprintf(progress, "  %s ...\n", name)
-		b := Baseline{Scenario: name}
-		base, err := gw.mem()
-		if err == nil {
-			b.Goroutines = base.Goroutines
-			b.FDs, err = openFDs(gw.PID)
+		env := in.abuseEnv(s)
+		if profile {
+			env = append(env, envProfileRate+"=1")
 		}
+		gw, err := startGatewayChild(ctx, env)
 		if err != nil {
-			b.Err = err
-			a.Baselines = append(a.Baselines, b)
-			return
+			return err
 		}
-		if err := scenario(); err != nil {
+		defer gw.stop()
+		cfg := in.clientConfig(gw)
+		if err := warmUp(ctx, cfg, in.target.Addr); err != nil {
+			return err
+		}
+		b := Baseline{Scenario: name}
+		if b.Goroutines, b.FDs, err = gw.goroutinesAndFDs(); err != nil {
+			return err
+		}
+		if err := scenario(gw, cfg); err != nil {
 			fmt.Fprintf(progress, "    failed: %v\n", err)
 		}
 		b.AfterGoroutines, b.AfterFDs, b.Err = waitBaseline(ctx, gw, b, s.BaselineWait)
 		a.Baselines = append(a.Baselines, b)
+		return nil
 	}
-	run(scenarioPreface, func() error {
-		a.Preface, a.PrefaceErr = measurePreface(ctx, gw, s)
-		return a.PrefaceErr
-	})
-	run(scenarioFlood, func() error {
-		a.Flood, a.FloodErr = measureFlood(ctx, gw, cfg, s)
-		return a.FloodErr
-	})
-	run(scenarioChurn, func() error {
-		a.Churn, a.ChurnErr = measureChurn(ctx, gw, cfg, in.target.Addr, s)
-		return a.ChurnErr
-	})
+	steps := []struct {
+		name    string
+		profile bool
+		run     func(gw *gatewayChild, cfg client.Config) error
+	}{
+		{scenarioPreface, true, func(gw *gatewayChild, _ client.Config) error {
+			a.Preface, a.PrefaceErr = measurePreface(ctx, gw, s)
+			return a.PrefaceErr
+		}},
+		{scenarioFlood, true, func(gw *gatewayChild, cfg client.Config) error {
+			a.Flood, a.FloodErr = measureFlood(ctx, gw, cfg, s)
+			return a.FloodErr
+		}},
+		{scenarioChurn, false, func(gw *gatewayChild, cfg client.Config) error {
+			a.Churn, a.ChurnErr = measureChurn(ctx, gw, cfg, in, s)
+			return a.ChurnErr
+		}},
+	}
+	for _, st := range steps {
+		if err := run(st.name, st.profile, st.run); err != nil {
+			return a, fmt.Errorf("%s: %w", st.name, err)
+		}
+	}
 	return a, ctx.Err()
 }
 
@@ -129,7 +140,7 @@ const (
 
 // warmUp runs one session with one stream so that lazily started parts of the gateway are
 // running before the first baseline.
-func warmUp(ctx context.Context, gw *gatewayChild, cfg client.Config, target string) error {
+func warmUp(ctx context.Context, cfg client.Config, target string) error {
 	s, err := client.Dial(ctx, cfg)
 	if err != nil {
 		return fmt.Errorf("warm-up session: %w", err)
@@ -155,17 +166,21 @@ func warmUp(ctx context.Context, gw *gatewayChild, cfg client.Config, target str
 func waitBaseline(ctx context.Context, gw *gatewayChild, b Baseline, d time.Duration) (goroutines, fds int, err error) {
 	deadline := time.Now().Add(d)
 	for {
-		m, err := gw.mem()
-		if err != nil {
-			return 0, 0, err
+		if goroutines, fds, err = gw.goroutinesAndFDs(); err != nil {
+			return goroutines, fds, err
 		}
-		fds, err := openFDs(gw.PID)
-		if err != nil {
-			return 0, 0, err
-		}
-		if (m.Goroutines <= b.Goroutines && fds <= b.FDs) || time.Now().After(deadline) || ctx.Err() != nil {
-			return m.Goroutines, fds, ctx.Err()
+		if (goroutines <= b.Goroutines && fds <= b.FDs) || time.Now().After(deadline) || ctx.Err() != nil {
+			return goroutines, fds, ctx.Err()
 		}
 		sleep(ctx, 200*time.Millisecond)
 	}
+}
+
+func (g *gatewayChild) goroutinesAndFDs() (int, int, error) {
+	m, err := g.mem()
+	if err != nil {
+		return 0, 0, fmt.Errorf("gateway memory: %w", err)
+	}
+	fds, err := openFDs(g.PID)
+	return m.Goroutines, fds, err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"os"
 	"sync"
 	"sync/atomic"
 
@@ -15,7 +16,8 @@ import (
 // aborts streams as fast as it can.
 type Churn struct {
 	Sessions         int
-	Alone, WithChurn Throughput
+	// Alone is the bulk throughput before the churn, WithChurn during it, After once it ended.
+	Alone, WithChurn, After Throughput
 	// Opened and Refused are the churn session's streams the gateway opened and refused with
 	// stream_open_rate; RateRefusals is the gateway's counter of those refusals.
 	Opened, Refused, OtherErrors int64
@@ -24,7 +26,8 @@ type Churn struct {
 	NodeDown int
 }
 
-func measureChurn(ctx context.Context, gw *gatewayChild, cfg client.Config, target string, s AbuseSettings) (Churn, error) {
+func measureChurn(ctx context.Context, gw *gatewayChild, cfg client.Config, in *infra, s AbuseSettings) (Churn, error) {
+	target := in.target.Addr
 	c := Churn{Sessions: s.ChurnSessions}
 	bulk := make([]*client.Session, s.ChurnSessions)
 	defer closeAll(bulk)
@@ -41,7 +44,7 @@ func measureChurn(ctx context.Context, gw *gatewayChild, cfg client.Config, targ
 		Open: func(ctx context.Context) (net.Conn, error) {
 			return bulk[int(next.Add(1)-1)%len(bulk)].OpenStream(ctx, target)
 		},
-		Procs: []proc{{Name: nameGateway, PID: gw.PID}},
+		Procs: []proc{{Name: nameGateway, PID: gw.PID}, {Name: nameSSServer, PID: in.ss.PID()}, {Name: nameBench, PID: os.Getpid()}},
 	}
 	warmup, window := s.ChurnWindow/5, s.ChurnWindow
 	base, err := gw.mem()
@@ -88,6 +91,9 @@ func measureChurn(ctx context.Context, gw *gatewayChild, cfg client.Config, targ
 	if err != nil {
 		return c, fmt.Errorf("bulk next to the churn: %w", err)
 	}
+	if c.After, err = measureThroughput(ctx, p, s.ChurnSessions, warmup, window); err != nil {
+		return c, fmt.Errorf("bulk after the churn: %w", err)
+	}
 	after, err := gw.mem()
 	if err != nil {
 		return c, fmt.Errorf("gateway memory: %w", err)
@@ -99,3 +105,6 @@ func measureChurn(ctx context.Context, gw *gatewayChild, cfg client.Config, targ
 		after.counter("upstream_dial_errors_total", node) - base.counter("upstream_dial_errors_total", node))
 	return c, nil
 }
+
+// Without is the bulk rate without the churn: the mean of the runs before and after it.
+func (c Churn) Without() float64 { return (c.Alone.MBps + c.After.MBps) / 2 }

@@ -23,6 +23,8 @@ type Flood struct {
 	// MaxHeapStack and MaxCharged are the largest seen while the frames flowed.
 	MaxHeapStack, MaxCharged uint64
 	Window                   time.Duration
+	// Sites are the allocation sites that grew most at the largest sample, per opened stream.
+	Sites []SiteCost
 }
 
 // sink accepts connections and never reads from them.
@@ -65,6 +67,10 @@ func (k *sink) stop() {
 }
 
 func measureFlood(ctx context.Context, gw *gatewayChild, cfg client.Config, s AbuseSettings) (Flood, error) {
+	base, err := gw.mem()
+	if err != nil {
+		return Flood{}, fmt.Errorf("gateway memory: %w", err)
+	}
 	target, err := startSink()
 	if err != nil {
 		return Flood{}, err
@@ -120,7 +126,10 @@ func measureFlood(ctx context.Context, gw *gatewayChild, cfg client.Config, s Ab
 			sampleErr = err
 			break
 		}
-		f.MaxHeapStack = max(f.MaxHeapStack, m.HeapInuse+m.StackInuse)
+		if hs := m.HeapInuse + m.StackInuse; hs > f.MaxHeapStack {
+			f.MaxHeapStack = hs
+			f.Sites = topSites(base.Sites, m.Sites, max(f.Opened, 1), 6)
+		}
 		f.MaxCharged = max(f.MaxCharged, uint64(max(m.Charged, 0)))
 		sleep(ctx, 500*time.Millisecond)
 	}

@@ -36,9 +36,11 @@ func (r *Report) abuseMarkdown(w func(string, ...any)) {
 	if a.ChurnErr != nil {
 		w("| %s | not measured: %s |\n", scenarioChurn, oneLine(a.ChurnErr))
 	} else if c := a.Churn; c.Sessions > 0 {
-		w("| %d sessions each downloading one bulk stream (client defaults) for %s, alone and next to one session whose %d workers open a stream, wait for its answer and abort it, without pause (%s instead of 30 s to keep `make bench` short) | bulk %.0f MB/s alone, %.0f MB/s next to the churn; the churn session got %d streams opened and %d refused with `LIMIT_REACHED stream_open_rate` (gateway counter: %d), %d other errors; node failovers and node dial errors: %d |\n",
-			c.Sessions, s.ChurnWindow, s.ChurnWorkers, s.ChurnWindow, c.Alone.MBps, c.WithChurn.MBps, c.Opened, c.Refused, c.RateRefusals, c.OtherErrors, c.NodeDown)
+		w("| %d sessions each downloading one bulk stream (client defaults) for %s before, during and after one session whose %d workers open a stream, wait for its answer and abort it, without pause (%s instead of 30 s to keep `make bench` short) | bulk %.0f MB/s before, %.0f MB/s during the churn, %.0f MB/s after; the churn session got %d streams opened and %d refused with `LIMIT_REACHED stream_open_rate` (gateway counter: %d), %d other errors; node failovers and node dial errors: %d |\n",
+			c.Sessions, s.ChurnWindow, s.ChurnWorkers, s.ChurnWindow, c.Alone.MBps, c.WithChurn.MBps, c.After.MBps, c.Opened, c.Refused, c.RateRefusals, c.OtherErrors, c.NodeDown)
 	}
+	sitesMarkdown(w, "connection that upgraded and sent one frame header", a.Preface.Sites)
+	sitesMarkdown(w, "stream of the 1-byte flood (at the largest sample)", a.Flood.Sites)
 	w("\nGoroutines and open file descriptors (/proc/<pid>/fd) of the gateway process before each scenario and once it ended (polled for at most %s):\n\n", s.BaselineWait)
 	w("| scenario | goroutines before → after | descriptors before → after | back at baseline |\n|---|---:|---:|---|\n")
 	for _, b := range a.Baselines {
@@ -62,4 +64,14 @@ func fdLimit() string {
 		return fmt.Sprint(n)
 	}
 	return "unknown"
+}
+
+func sitesMarkdown(w func(string, ...any), what string, sites []SiteCost) {
+	if len(sites) == 0 {
+		return
+	}
+	w("\nWhere the gateway's heap goes per %s (allocation sites, every allocation sampled):\n\n| allocation site | per unit |\n|---|---:|\n", what)
+	for _, s := range sites {
+		w("| `%s` | %.1f KiB |\n", s.Site, s.Bytes/1024)
+	}
 }

@@ -32,6 +32,8 @@ type Preface struct {
 	TimedOut int
 	ClosedIn time.Duration
 	HelloTimeout time.Duration
+	// Sites are the allocation sites that grew most, in bytes per connection.
+	Sites []SiteCost
 }
 
 // textFrameHeader is a masked client text frame announcing 4096 bytes, without them.
@@ -104,6 +106,7 @@ func measurePreface(ctx context.Context, gw *gatewayChild, s AbuseSettings) (Pre
 		TimedOut:     int(timedOut),
 		ClosedIn:     closedIn,
 		HelloTimeout: s.HelloTimeout,
+		Sites:        topSites(base.Sites, after.Sites, n, 6),
 	}, nil
 }
 
