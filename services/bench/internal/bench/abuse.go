@@ -11,22 +11,22 @@ import (
 
 // AbuseSettings bound the protection scenarios in count and time.
 type AbuseSettings struct {
-	PrefaceConns   int
-	HelloTimeout   time.Duration
-	FloodSessions  int
-	FloodStreams   int
-	FloodWindow    time.Duration
-	GatewayMemory  int
-	SessionMemory  int
-	ChurnSessions  int
-	ChurnWorkers   int
-	ChurnWindow    time.Duration
-	BaselineWait   time.Duration
+	PrefaceConns  int
+	HelloTimeout  time.Duration
+	FloodSessions int
+	FloodStreams  int
+	FloodWindow   time.Duration
+	GatewayMemory int
+	SessionMemory int
+	ChurnSessions int
+	ChurnWorkers  int
+	ChurnWindow   time.Duration
+	BaselineWait  time.Duration
 }
 
 func abuseSettingsFor(quick bool) AbuseSettings {
 	s := AbuseSettings{
-		PrefaceConns: 5000, HelloTimeout: 15 * time.Second,
+		PrefaceConns: 5000, HelloTimeout: time.Minute,
 		FloodSessions: 100, FloodStreams: 64, FloodWindow: 10 * time.Second,
 		GatewayMemory: 128 << 20, SessionMemory: 4 << 20,
 		ChurnSessions: 2, ChurnWorkers: 4, ChurnWindow: 10 * time.Second,
@@ -52,10 +52,10 @@ type Abuse struct {
 
 // Baseline is the gateway's goroutines and file descriptors before a scenario and once it ended.
 type Baseline struct {
-	Scenario                string
-	Goroutines, FDs         int
+	Scenario                  string
+	Goroutines, FDs           int
 	AfterGoroutines, AfterFDs int
-	Err                     error
+	Err                       error
 }
 
 func (b Baseline) returned() bool {
@@ -115,7 +115,7 @@ func measureAbuse(ctx context.Context, in *infra, s AbuseSettings, progress io.W
 			a.Preface, a.PrefaceErr = measurePreface(ctx, gw, s)
 			return a.PrefaceErr
 		}},
-		{scenarioFlood, true, func(gw *gatewayChild, cfg client.Config) error {
+		{scenarioFlood, false, func(gw *gatewayChild, cfg client.Config) error {
 			a.Flood, a.FloodErr = measureFlood(ctx, gw, cfg, s)
 			return a.FloodErr
 		}},

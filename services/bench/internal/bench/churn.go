@@ -15,7 +15,7 @@ import (
 // Churn is the bulk throughput of other sessions without and with one session that opens and
 // aborts streams as fast as it can.
 type Churn struct {
-	Sessions         int
+	Sessions int
 	// Alone is the bulk throughput before the churn, WithChurn during it, After once it ended.
 	Alone, WithChurn, After Throughput
 	// Opened and Refused are the churn session's streams the gateway opened and refused with

@@ -22,15 +22,15 @@ import (
 type Preface struct {
 	Conns int
 	// HeapStack is bytes per connection: the growth over the gateway before, divided by Conns.
-	HeapStack float64
+	HeapStack  float64
 	Goroutines float64
-	Opened    time.Duration
+	Opened     time.Duration
 	// Closed counts the connections the gateway closed within the hello timeout plus 10 s
 	// after the last one opened, ClosedIn when the last of them closed (from the last open);
 	// TimedOut is the gateway's HELLO_TIMEOUT handshakes counter.
-	Closed   int
-	TimedOut int
-	ClosedIn time.Duration
+	Closed       int
+	TimedOut     int
+	ClosedIn     time.Duration
 	HelloTimeout time.Duration
 	// Sites are the allocation sites that grew most, in bytes per connection.
 	Sites []SiteCost
