@@ -74,17 +74,21 @@ func (in *infra) abuseEnv(s AbuseSettings) []string {
 	)
 }
 
+// floodProfileRate samples one allocation per 64 KiB in the flood: sampling every one makes
+// the memory reads of a gateway holding thousands of streams too slow.
+const floodProfileRate = 64 << 10
+
 // measureAbuse runs the protection scenarios one after another, each on its own gateway
 // child, and checks after each that the child's goroutines and descriptors are back at the
-// baseline they had before it. The memory scenarios sample every allocation to show where
-// the memory goes; the churn scenario does not, as it measures throughput.
+// baseline they had before it. The memory scenarios sample allocations to show where the
+// memory goes; the churn scenario does not, as it measures throughput.
 func measureAbuse(ctx context.Context, in *infra, s AbuseSettings, progress io.Writer) (Abuse, error) {
 	var a Abuse
-	run := func(name string, profile bool, scenario func(gw *gatewayChild, cfg client.Config) error) error {
+	run := func(name string, profile int, scenario func(gw *gatewayChild, cfg client.Config) error) error {
 		fmt.Fprintf(progress, "  %s ...\n", name)
 		env := in.abuseEnv(s)
-		if profile {
-			env = append(env, envProfileRate+"=1")
+		if profile > 0 {
+			env = append(env, fmt.Sprintf("%s=%d", envProfileRate, profile))
 		}
 		gw, err := startGatewayChild(ctx, env)
 		if err != nil {
@@ -108,18 +112,18 @@ func measureAbuse(ctx context.Context, in *infra, s AbuseSettings, progress io.W
 	}
 	steps := []struct {
 		name    string
-		profile bool
+		profile int
 		run     func(gw *gatewayChild, cfg client.Config) error
 	}{
-		{scenarioPreface, true, func(gw *gatewayChild, _ client.Config) error {
+		{scenarioPreface, 1, func(gw *gatewayChild, _ client.Config) error {
 			a.Preface, a.PrefaceErr = measurePreface(ctx, gw, s)
 			return a.PrefaceErr
 		}},
-		{scenarioFlood, false, func(gw *gatewayChild, cfg client.Config) error {
+		{scenarioFlood, floodProfileRate, func(gw *gatewayChild, cfg client.Config) error {
 			a.Flood, a.FloodErr = measureFlood(ctx, gw, cfg, s)
 			return a.FloodErr
 		}},
-		{scenarioChurn, false, func(gw *gatewayChild, cfg client.Config) error {
+		{scenarioChurn, 0, func(gw *gatewayChild, cfg client.Config) error {
 			a.Churn, a.ChurnErr = measureChurn(ctx, gw, cfg, in, s)
 			return a.ChurnErr
 		}},

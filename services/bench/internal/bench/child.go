@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -55,7 +56,7 @@ const envProfileRate = "HTTVPS_BENCH_MEMPROFILE_RATE"
 // addresses on stdout.
 func RunGatewayChild() error {
 	if rate, err := strconv.Atoi(os.Getenv(envProfileRate)); err == nil && rate > 0 {
-		runtime.MemProfileRate = rate
+		runtime.MemProfileRate, profiled = rate, true
 	}
 	env := config.FromOS()
 	gw := gateway.LoadConfig(env)
@@ -102,9 +103,13 @@ func RunGatewayChild() error {
 	return sys.Run(ctx)
 }
 
-// heapSites sums the in-use heap by the first two frames outside the runtime.
+// profiled is set when the child was asked to sample allocations for heapSites.
+var profiled bool
+
+// heapSites sums the in-use heap by the first two frames outside the runtime, scaled up from
+// the samples as pprof does when not every allocation is sampled.
 func heapSites() map[string]int64 {
-	if runtime.MemProfileRate != 1 {
+	if !profiled {
 		return nil
 	}
 	n, _ := runtime.MemProfile(nil, true)
@@ -114,8 +119,13 @@ func heapSites() map[string]int64 {
 		return nil
 	}
 	out := map[string]int64{}
+	rate := float64(runtime.MemProfileRate)
 	for _, r := range recs[:n] {
-		out[site(r.Stack())] += r.InUseBytes()
+		bytes := float64(r.InUseBytes())
+		if objects := r.InUseObjects(); rate > 1 && objects > 0 {
+			bytes /= 1 - math.Exp(-bytes/float64(objects)/rate)
+		}
+		out[site(r.Stack())] += int64(bytes)
 	}
 	return out
 }

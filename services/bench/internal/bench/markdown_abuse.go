@@ -19,8 +19,8 @@ func (r *Report) abuseMarkdown(w func(string, ...any)) {
 	if a.PrefaceErr != nil {
 		w("| %s | not measured: %s |\n", scenarioPreface, oneLine(a.PrefaceErr))
 	} else if p := a.Preface; p.Conns > 0 {
-		w("| %d TLS connections, each: WebSocket upgrade, then the first 8 bytes of a masked text frame (header announcing 4096 bytes), then nothing; opened in %s by %d dialers | %.1f KiB heap + stacks and %.1f goroutines per connection; the gateway closed %d of %d (HELLO_TIMEOUT counted %d), the last %s after the last connection opened (hello timeout %s) |\n",
-			p.Conns, round(p.Opened), dialParallel, p.HeapStack/1024, p.Goroutines, p.Closed, p.Conns, p.TimedOut, round(p.ClosedIn), p.HelloTimeout)
+		w("| %d TLS connections, each: WebSocket upgrade, then the first 8 bytes of a masked text frame (header announcing 4096 bytes), then nothing; opened in %s by %d dialers (%d dials retried) | %.1f KiB heap + stacks and %.1f goroutines per connection; the gateway closed %d of %d (HELLO_TIMEOUT counted %d), the last %s after the last connection opened (hello timeout %s) |\n",
+			p.Conns, round(p.Opened), dialParallel, p.DialRetries, p.HeapStack/1024, p.Goroutines, p.Closed, p.Conns, p.TimedOut, round(p.ClosedIn), p.HelloTimeout)
 	}
 	if a.FloodErr != nil {
 		w("| %s | not measured: %s |\n", scenarioFlood, oneLine(a.FloodErr))
@@ -39,8 +39,8 @@ func (r *Report) abuseMarkdown(w func(string, ...any)) {
 		w("| %d sessions each downloading one bulk stream (client defaults) for %s before, during and after one session whose %d workers open a stream, wait for its answer and abort it, without pause (%s instead of 30 s to keep `make bench` short) | bulk %.0f MB/s before, %.0f MB/s during the churn, %.0f MB/s after; the churn session got %d streams opened and %d refused with `LIMIT_REACHED stream_open_rate` (gateway counter: %d), %d other errors; node failovers and node dial errors: %d |\n",
 			c.Sessions, s.ChurnWindow, s.ChurnWorkers, s.ChurnWindow, c.Alone.MBps, c.WithChurn.MBps, c.After.MBps, c.Opened, c.Refused, c.RateRefusals, c.OtherErrors, c.NodeDown)
 	}
-	sitesMarkdown(w, "connection that upgraded and sent one frame header", a.Preface.Sites)
-	sitesMarkdown(w, "stream of the 1-byte flood (at the largest sample)", a.Flood.Sites)
+	sitesMarkdown(w, "connection that upgraded and sent one frame header (every allocation sampled)", a.Preface.Sites)
+	sitesMarkdown(w, fmt.Sprintf("opened stream of the 1-byte flood (at the largest sample; one allocation per %d KiB sampled, scaled up)", floodProfileRate>>10), a.Flood.Sites)
 	w("\nGoroutines and open file descriptors (/proc/<pid>/fd) of the gateway process before each scenario and once it ended (polled for at most %s):\n\n", s.BaselineWait)
 	w("| scenario | goroutines before → after | descriptors before → after | back at baseline |\n|---|---:|---:|---|\n")
 	for _, b := range a.Baselines {
@@ -70,7 +70,7 @@ func sitesMarkdown(w func(string, ...any), what string, sites []SiteCost) {
 	if len(sites) == 0 {
 		return
 	}
-	w("\nWhere the gateway's heap goes per %s (allocation sites, every allocation sampled):\n\n| allocation site | per unit |\n|---|---:|\n", what)
+	w("\nWhere the gateway's heap goes per %s (allocation sites):\n\n| allocation site | per unit |\n|---|---:|\n", what)
 	for _, s := range sites {
 		w("| `%s` | %.1f KiB |\n", s.Site, s.Bytes/1024)
 	}

@@ -32,9 +32,14 @@ type Preface struct {
 	TimedOut     int
 	ClosedIn     time.Duration
 	HelloTimeout time.Duration
+	DialRetries  int
 	// Sites are the allocation sites that grew most, in bytes per connection.
 	Sites []SiteCost
 }
+
+// prefaceDialAttempts is how often a connection is dialed before the scenario gives up: on a
+// loaded machine a SYN is sometimes dropped and the dial times out.
+const prefaceDialAttempts = 3
 
 // textFrameHeader is a masked client text frame announcing 4096 bytes, without them.
 var textFrameHeader = []byte{0x81, 0xFE, 0x10, 0x00, 0x12, 0x34, 0x56, 0x78}
@@ -57,7 +62,7 @@ func measurePreface(ctx context.Context, gw *gatewayChild, s AbuseSettings) (Pre
 	start := time.Now()
 	dctx, cancel := context.WithTimeout(ctx, s.HelloTimeout)
 	defer cancel()
-	var next atomic.Int64
+	var next, retries atomic.Int64
 	var firstErr atomic.Pointer[error]
 	var wg sync.WaitGroup
 	for range dialParallel {
@@ -67,7 +72,7 @@ func measurePreface(ctx context.Context, gw *gatewayChild, s AbuseSettings) (Pre
 				if i >= n || dctx.Err() != nil || firstErr.Load() != nil {
 					return
 				}
-				c, err := upgradeAndStall(dctx, addr)
+				c, err := upgradeAndStall(dctx, addr, &retries)
 				if err != nil {
 					e := fmt.Errorf("connection %d of %d: %w", i+1, n, err)
 					firstErr.CompareAndSwap(nil, &e)
@@ -107,14 +112,19 @@ func measurePreface(ctx context.Context, gw *gatewayChild, s AbuseSettings) (Pre
 		ClosedIn:     closedIn,
 		HelloTimeout: s.HelloTimeout,
 		Sites:        topSites(base.Sites, after.Sites, n, 6),
+		DialRetries:  int(retries.Load()),
 	}, nil
 }
 
 // upgradeAndStall does the TLS handshake and the WebSocket upgrade, then sends one frame
 // header and nothing more.
-func upgradeAndStall(ctx context.Context, addr string) (net.Conn, error) {
+func upgradeAndStall(ctx context.Context, addr string, retries *atomic.Int64) (net.Conn, error) {
 	d := tls.Dialer{NetDialer: &net.Dialer{Timeout: dialTimeout}, Config: &tls.Config{InsecureSkipVerify: true}}
 	c, err := d.DialContext(ctx, "tcp", addr)
+	for attempt := 1; err != nil && attempt < prefaceDialAttempts && ctx.Err() == nil; attempt++ {
+		retries.Add(1)
+		c, err = d.DialContext(ctx, "tcp", addr)
+	}
 	if err != nil {
 		return nil, err
 	}
