@@ -26,14 +26,14 @@ type AbuseSettings struct {
 
 func abuseSettingsFor(quick bool) AbuseSettings {
 	s := AbuseSettings{
-		PrefaceConns: 5000, HelloTimeout: time.Minute,
+		PrefaceConns: 5000, HelloTimeout: 90 * time.Second,
 		FloodSessions: 100, FloodStreams: 64, FloodWindow: 10 * time.Second,
 		GatewayMemory: 128 << 20, SessionMemory: 4 << 20,
 		ChurnSessions: 2, ChurnWorkers: 4, ChurnWindow: 10 * time.Second,
 		BaselineWait: time.Minute,
 	}
 	if quick {
-		s.PrefaceConns, s.HelloTimeout = 500, 5*time.Second
+		s.PrefaceConns, s.HelloTimeout = 500, 20*time.Second
 		s.FloodSessions, s.FloodStreams, s.FloodWindow = 20, 32, 3*time.Second
 		s.ChurnWindow = 3 * time.Second
 	}
