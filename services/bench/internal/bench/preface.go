@@ -62,29 +62,13 @@ func measurePreface(ctx context.Context, gw *gatewayChild, s AbuseSettings) (Pre
 	start := time.Now()
 	dctx, cancel := context.WithTimeout(ctx, s.HelloTimeout)
 	defer cancel()
-	var next, retries atomic.Int64
-	var firstErr atomic.Pointer[error]
-	var wg sync.WaitGroup
-	for range dialParallel {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n || dctx.Err() != nil || firstErr.Load() != nil {
-					return
-				}
-				c, err := upgradeAndStall(dctx, addr, &retries)
-				if err != nil {
-					e := fmt.Errorf("connection %d of %d: %w", i+1, n, err)
-					firstErr.CompareAndSwap(nil, &e)
-					return
-				}
-				conns[i] = c
-			}
-		})
-	}
-	wg.Wait()
-	if e := firstErr.Load(); e != nil {
-		return Preface{}, *e
+	var retries atomic.Int64
+	if err := inParallel(dctx, n, "connection", func(i int) error {
+		c, err := upgradeAndStall(dctx, addr, &retries)
+		conns[i] = c
+		return err
+	}); err != nil {
+		return Preface{}, err
 	}
 	openedAt := time.Now()
 	opened := openedAt.Sub(start)
