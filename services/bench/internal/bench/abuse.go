@@ -62,13 +62,15 @@ func (b Baseline) returned() bool {
 	return b.Err == nil && b.AfterGoroutines <= b.Goroutines && b.AfterFDs <= b.FDs
 }
 
+// loopbackCapsOff turns off the per-address and handshake caps of a gateway child whose
+// many connections all come from 127.0.0.1.
+var loopbackCapsOff = []string{"HTTVPS_GATEWAY_MAX_SESSIONS_PER_ADDRESS=0", "HTTVPS_GATEWAY_MAX_HANDSHAKES=0"}
+
 // abuseEnv is the gateway child of the protection scenarios: every connection comes from
 // 127.0.0.1, so the per-address and handshake caps are off; the memory budgets are small.
 func (in *infra) abuseEnv(s AbuseSettings) []string {
-	return append(in.gatewayEnv("abuse"),
+	return append(append(in.gatewayEnv("abuse"), loopbackCapsOff...),
 		"HTTVPS_HELLO_TIMEOUT="+s.HelloTimeout.String(),
-		"HTTVPS_GATEWAY_MAX_SESSIONS_PER_ADDRESS=0",
-		"HTTVPS_GATEWAY_MAX_HANDSHAKES=0",
 		fmt.Sprintf("HTTVPS_GATEWAY_MEMORY=%d", s.GatewayMemory),
 		fmt.Sprintf("HTTVPS_GATEWAY_SESSION_MEMORY=%d", s.SessionMemory),
 	)

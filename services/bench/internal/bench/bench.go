@@ -293,7 +293,8 @@ func (in *infra) clientConfig(gw *gatewayChild) client.Config {
 }
 
 func measureIdle(ctx context.Context, in *infra, counts []int) ([]IdleMemory, error) {
-	gw, err := startGatewayChild(ctx, append(in.gatewayEnv("idle"), envProfileRate+"=1"))
+	env := append(append(in.gatewayEnv("idle"), loopbackCapsOff...), envProfileRate+"=1")
+	gw, err := startGatewayChild(ctx, env)
 	if err != nil {
 		return nil, err
 	}

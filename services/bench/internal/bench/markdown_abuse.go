@@ -39,8 +39,8 @@ func (r *Report) abuseMarkdown(w func(string, ...any)) {
 		w("| %d sessions each downloading one bulk stream (client defaults) for %s before, during and after one session whose %d workers open a stream, wait for its answer and abort it, without pause (%s instead of 30 s to keep `make bench` short) | bulk %.0f MB/s before, %.0f MB/s during the churn, %.0f MB/s after; the churn session got %d streams opened and %d refused with `LIMIT_REACHED stream_open_rate` (gateway counter: %d), %d other errors; node failovers and node dial errors: %d |\n",
 			c.Sessions, s.ChurnWindow, s.ChurnWorkers, s.ChurnWindow, c.Alone.MBps, c.WithChurn.MBps, c.After.MBps, c.Opened, c.Refused, c.RateRefusals, c.OtherErrors, c.NodeDown)
 	}
-	sitesMarkdown(w, "connection that upgraded and sent one frame header (every allocation sampled)", a.Preface.Sites)
-	sitesMarkdown(w, fmt.Sprintf("opened stream of the 1-byte flood (at the largest sample; one allocation per %d KiB sampled, scaled up)", floodProfileRate>>10), a.Flood.Sites)
+	sitesMarkdown(w, "connection that upgraded and sent one frame header", "every allocation sampled", a.Preface.Sites)
+	sitesMarkdown(w, "opened stream of the 1-byte flood, at the largest sample", fmt.Sprintf("one allocation per %d KiB sampled, scaled up", floodProfileRate>>10), a.Flood.Sites)
 	w("\nGoroutines and open file descriptors (/proc/<pid>/fd) of the gateway process before each scenario and once it ended (polled for at most %s):\n\n", s.BaselineWait)
 	w("| scenario | goroutines before → after | descriptors before → after | back at baseline |\n|---|---:|---:|---|\n")
 	for _, b := range a.Baselines {
@@ -66,11 +66,11 @@ func fdLimit() string {
 	return "unknown"
 }
 
-func sitesMarkdown(w func(string, ...any), what string, sites []SiteCost) {
+func sitesMarkdown(w func(string, ...any), what, sampling string, sites []SiteCost) {
 	if len(sites) == 0 {
 		return
 	}
-	w("\nWhere the gateway's heap goes per %s (allocation sites):\n\n| allocation site | per unit |\n|---|---:|\n", what)
+	w("\nWhere the gateway's heap goes per %s (allocation sites, %s):\n\n| allocation site | per unit |\n|---|---:|\n", what, sampling)
 	for _, s := range sites {
 		w("| `%s` | %.1f KiB |\n", s.Site, s.Bytes/1024)
 	}
