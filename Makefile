@@ -20,7 +20,7 @@ fuzz:
 
 # fuzz-long drives whole gateway sessions for a million inputs (docs/benchmarks.md).
 fuzz-long:
-	$(GO) test -run '^$$' -fuzz '^FuzzSession$$' -fuzztime 1000000x -timeout 3h ./services/gateway/internal/session
+	$(GO) test -run '^$$' -fuzz '^FuzzSession$$' -fuzztime 1000000x -fuzzminimizetime 2s -timeout 3h ./services/gateway/internal/session
 
 bench: deps
 	$(GO) run ./services/bench/cmd/httvps-bench -out docs/benchmarks.md

@@ -116,3 +116,9 @@ func ControlSubject(scope ControlScope, id string, what ControlWhat) string {
 func UsageMsgID(sessionID string, seq uint64) string {
 	return fmt.Sprintf("%s:%d", sessionID, seq)
 }
+
+// GatewayUsageSubjects matches the usage reports of one gateway in every region.
+func GatewayUsageSubjects(gatewayID string) string { return "httvps.usage.*." + token(gatewayID) }
+
+// GatewaySessionSubjects matches the session events of one gateway.
+func GatewaySessionSubjects(gatewayID string) string { return "httvps.session.*." + token(gatewayID) }

@@ -13,30 +13,26 @@ import (
 	"github.com/uptrace/bun/driver/pgdriver"
 )
 
-type adminEndpoint struct {
-	resource, verb string
-	fn             rpc.AdminFunc
-}
-
-func (s *Service) adminEndpoints() []adminEndpoint {
-	return []adminEndpoint{
-		{schemas.ResourceUsers, schemas.VerbList, s.listUsers},
-		{schemas.ResourceUsers, schemas.VerbGet, s.getUser},
-		{schemas.ResourceUsers, schemas.VerbCreate, s.createUser},
-		{schemas.ResourceUsers, schemas.VerbSetStatus, s.setUserStatus},
-		{schemas.ResourcePlans, schemas.VerbList, s.listPlans},
-		{schemas.ResourcePlans, schemas.VerbGet, s.getPlan},
-		{schemas.ResourcePlans, schemas.VerbCreate, s.createPlan},
-		{schemas.ResourceSubscriptions, schemas.VerbList, s.listSubscriptions},
-		{schemas.ResourceSubscriptions, schemas.VerbGet, s.getSubscription},
-		{schemas.ResourceSubscriptions, schemas.VerbCreate, s.createSubscription},
-		{schemas.ResourceSubscriptions, schemas.VerbExtend, s.extendSubscription},
-		{schemas.ResourceSubscriptions, schemas.VerbCancel, s.cancelSubscription},
-		{schemas.ResourceDevices, schemas.VerbList, s.listDevices},
-		{schemas.ResourceDevices, schemas.VerbGet, s.getDevice},
-		{schemas.ResourceDevices, schemas.VerbCreate, s.createDevice},
-		{schemas.ResourceDevices, schemas.VerbRevoke, s.revokeDevice},
-		{schemas.ResourceDevices, schemas.VerbRotate, s.rotateDevice},
+// adminHandlers serves the commands schemas gives accounts, keyed by AdminCommand.Key.
+func (s *Service) adminHandlers() map[string]rpc.AdminFunc {
+	return map[string]rpc.AdminFunc{
+		schemas.ResourceUsers + "." + schemas.VerbList:           s.listUsers,
+		schemas.ResourceUsers + "." + schemas.VerbGet:            s.getUser,
+		schemas.ResourceUsers + "." + schemas.VerbCreate:         s.createUser,
+		schemas.ResourceUsers + "." + schemas.VerbSetStatus:      s.setUserStatus,
+		schemas.ResourcePlans + "." + schemas.VerbList:           s.listPlans,
+		schemas.ResourcePlans + "." + schemas.VerbGet:            s.getPlan,
+		schemas.ResourcePlans + "." + schemas.VerbCreate:         s.createPlan,
+		schemas.ResourceSubscriptions + "." + schemas.VerbList:   s.listSubscriptions,
+		schemas.ResourceSubscriptions + "." + schemas.VerbGet:    s.getSubscription,
+		schemas.ResourceSubscriptions + "." + schemas.VerbCreate: s.createSubscription,
+		schemas.ResourceSubscriptions + "." + schemas.VerbExtend: s.extendSubscription,
+		schemas.ResourceSubscriptions + "." + schemas.VerbCancel: s.cancelSubscription,
+		schemas.ResourceDevices + "." + schemas.VerbList:         s.listDevices,
+		schemas.ResourceDevices + "." + schemas.VerbGet:          s.getDevice,
+		schemas.ResourceDevices + "." + schemas.VerbCreate:       s.createDevice,
+		schemas.ResourceDevices + "." + schemas.VerbRevoke:       s.revokeDevice,
+		schemas.ResourceDevices + "." + schemas.VerbRotate:       s.rotateDevice,
 	}
 }
 

@@ -152,10 +152,10 @@ func TestAdminUsers(t *testing.T) {
 
 func TestAdminMalformedRequest(t *testing.T) {
 	e := newEnv(t)
-	for _, a := range e.svc.adminEndpoints() {
-		t.Run(a.resource+"."+a.verb, func(t *testing.T) {
+	for _, a := range schemas.AdminCommandsOf(schemas.ServiceAccounts) {
+		t.Run(a.Key(), func(t *testing.T) {
 			for _, payload := range []string{`{"id":`, `{"id":1,"bogus":true}`, `[1,2]`, `{"limit":"ten"}`} {
-				msg, err := e.nc.Request(schemas.AdminSubject(a.resource, a.verb), []byte(payload), callTimeout)
+				msg, err := e.nc.Request(a.Subject(), []byte(payload), callTimeout)
 				if err != nil {
 					t.Fatal(err)
 				}

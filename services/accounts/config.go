@@ -57,7 +57,7 @@ func LoadConfig(env *config.Env) Config {
 		ShutdownTimeout:  env.Duration(EnvShutdownTimeout, d.ShutdownTimeout, 0),
 		MetricsAddr:      env.HostPort(EnvMetricsAddr, d.MetricsAddr),
 	}
-	if key := env.Required(EnvSecretKey); key != "" {
+	if key := env.Secret(EnvSecretKey); key != "" {
 		if len(key) < token.MinKeyBytes {
 			env.Failf(EnvSecretKey, "must be at least %d bytes long (got %d); generate one with `openssl rand -base64 48`", token.MinKeyBytes, len(key))
 		}

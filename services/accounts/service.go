@@ -142,9 +142,13 @@ func (s *Service) startMicro(base context.Context) (micro.Service, error) {
 		handler       micro.Handler
 	}
 	endpoints := []endpoint{{"validate-device", schemas.SubjectValidateDevice, rpc.Handle(srv, "validate-device", s.validateDevice)}}
-	for _, a := range s.adminEndpoints() {
-		name := "admin-" + a.resource + "-" + a.verb
-		endpoints = append(endpoints, endpoint{name, schemas.AdminSubject(a.resource, a.verb), rpc.HandleAdmin(srv, name, a.fn)})
+	cmds, handlers, err := schemas.BindAdmin(schemas.ServiceAccounts, s.adminHandlers())
+	if err != nil {
+		_ = svc.Stop()
+		return nil, fmt.Errorf("accounts: %w", err)
+	}
+	for i, c := range cmds {
+		endpoints = append(endpoints, endpoint{c.EndpointName(), c.Subject(), rpc.HandleAdmin(srv, c.EndpointName(), handlers[i])})
 	}
 	for _, e := range endpoints {
 		if err := svc.AddEndpoint(e.name, s.workers.Wrap(e.handler), micro.WithEndpointSubject(e.subject)); err != nil {

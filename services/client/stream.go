@@ -223,7 +223,7 @@ func (st *Stream) Read(p []byte) (int, error) {
 			n := st.take(p)
 			grant := 0
 			if st.recv != nil && !st.remoteFin && st.err == nil {
-				grant, _ = st.recv.Consumed(n, flow.Use{Drained: len(st.chunks) == 0}, st.s.RTT(), time.Now())
+				grant, _ = st.recv.Consumed(n, flow.Use{Buffered: st.buffered}, st.s.RTT(), time.Now())
 			}
 			st.mu.Unlock()
 			signal(st.space)

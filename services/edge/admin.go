@@ -24,35 +24,9 @@ type ListPage struct {
 	Offset int             `json:"offset"`
 }
 
-// adminResource lists what the edge exposes of one owner's admin commands.
-type adminResource struct {
-	name   string
-	owner  string
-	noGet  bool
-	create bool
-	status bool
-	verbs  []string
-}
-
-func adminResources() []adminResource {
-	return []adminResource{
-		{name: schemas.ResourceRegions, owner: schemas.ServiceNodeRegistry, create: true},
-		{name: schemas.ResourcePlans, owner: schemas.ServiceAccounts, create: true},
-		{name: schemas.ResourceUsers, owner: schemas.ServiceAccounts, create: true, status: true},
-		{name: schemas.ResourceSubscriptions, owner: schemas.ServiceAccounts, create: true,
-			verbs: []string{schemas.VerbExtend, schemas.VerbCancel}},
-		{name: schemas.ResourceDevices, owner: schemas.ServiceAccounts, create: true,
-			verbs: []string{schemas.VerbRevoke, schemas.VerbRotate}},
-		{name: schemas.ResourceOutlineNodes, owner: schemas.ServiceNodeRegistry, create: true, status: true},
-		{name: schemas.ResourceGatewayNodes, owner: schemas.ServiceNodeRegistry, create: true, status: true},
-		{name: schemas.ResourceSessions, owner: ServiceUsageAggregator},
-		{name: schemas.ResourceUsage, owner: ServiceUsageAggregator, noGet: true},
-	}
-}
-
 type adminCall struct {
-	resource, verb, owner string
-	status                int
+	cmd    schemas.AdminCommand
+	status int
 }
 
 func (s *Service) admin(ac adminCall, build func(c *fiber.Ctx) (schemas.AdminRequest, *apiError)) fiber.Handler {
@@ -61,9 +35,9 @@ func (s *Service) admin(ac adminCall, build func(c *fiber.Ctx) (schemas.AdminReq
 		if aerr != nil {
 			return aerr
 		}
-		rep, err := rpc.Call[schemas.AdminReply](c.UserContext(), s.nc, schemas.AdminSubject(ac.resource, ac.verb), req, s.cfg.RequestTimeout)
+		rep, err := rpc.Call[schemas.AdminReply](c.UserContext(), s.nc, ac.cmd.Subject(), req, s.cfg.RequestTimeout)
 		if err != nil {
-			return fromRPC(ac.owner, err)
+			return fromRPC(ac.cmd.Owner, err)
 		}
 		if !rep.OK {
 			return refusal(rep.Error)
@@ -72,7 +46,7 @@ func (s *Service) admin(ac adminCall, build func(c *fiber.Ctx) (schemas.AdminReq
 		if len(data) == 0 {
 			data = json.RawMessage("null")
 		}
-		if ac.verb == schemas.VerbList {
+		if ac.cmd.Verb == schemas.VerbList {
 			if bytes.Equal(data, []byte("null")) {
 				data = json.RawMessage("[]")
 			}

@@ -28,11 +28,15 @@ func TestEveryProtectedRouteRefusesBadCredentials(t *testing.T) {
 			{"token without scheme", adminToken},
 			{"token prefix", "Bearer " + adminToken[:len(adminToken)-1]},
 		}
-		if r.Access == "admin" {
-			cases = append(cases, struct {
-				name   string
-				header string
-			}{"node token on admin", "Bearer " + nodeToken})
+		type badCase = struct {
+			name   string
+			header string
+		}
+		if r.Access == "admin" || r.Access == "adminRead" {
+			cases = append(cases, badCase{"node token on admin", "Bearer " + nodeToken})
+		}
+		if r.Access == "admin" || r.Access == "node" {
+			cases = append(cases, badCase{"read-only admin token", "Bearer " + adminReadToken})
 		}
 		for _, tc := range cases {
 			t.Run(r.Method+" "+r.Path+"/"+tc.name, func(t *testing.T) {
@@ -65,6 +69,9 @@ func TestTokensAcceptedWhereAllowed(t *testing.T) {
 		{"node token on node endpoint", http.MethodPost, "/api/v1/auth/validate-device", nodeToken},
 		{"admin token on node endpoint", http.MethodPost, "/api/v1/usage/report", adminToken},
 		{"admin token on admin endpoint", http.MethodGet, "/api/v1/admin/users", adminToken},
+		{"admin token on a writing admin endpoint", http.MethodPost, "/api/v1/admin/users", adminToken},
+		{"read-only admin token on a reading admin endpoint", http.MethodGet, "/api/v1/admin/users/1", adminReadToken},
+		{"read-only admin token on usage", http.MethodGet, "/api/v1/admin/users/1/usage", adminReadToken},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

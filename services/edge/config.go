@@ -13,6 +13,7 @@ const (
 	EnvAddr            = "HTTVPS_EDGE_ADDR"
 	EnvAdminToken      = "HTTVPS_ADMIN_TOKEN"
 	EnvNodeToken       = "HTTVPS_NODE_TOKEN"
+	EnvAdminReadToken  = "HTTVPS_ADMIN_READ_TOKEN"
 	EnvRequestTimeout  = "HTTVPS_EDGE_REQUEST_TIMEOUT"
 	EnvHealthTimeout   = "HTTVPS_EDGE_HEALTH_TIMEOUT"
 	EnvReadTimeout     = "HTTVPS_EDGE_READ_TIMEOUT"
@@ -20,17 +21,19 @@ const (
 	EnvShutdownTimeout = "HTTVPS_EDGE_SHUTDOWN_TIMEOUT"
 	EnvBodyLimit       = "HTTVPS_EDGE_BODY_LIMIT"
 	EnvHealthServices  = "HTTVPS_EDGE_HEALTH_SERVICES"
+	EnvTLSCert         = "HTTVPS_EDGE_TLS_CERT"
+	EnvTLSKey          = "HTTVPS_EDGE_TLS_KEY"
+	EnvTLSTerminator   = "HTTVPS_EDGE_TLS_TERMINATOR"
 
 	MinTokenLength = 16
-
-	// ServiceUsageAggregator is the nats micro service name of services/usage-aggregator.
-	ServiceUsageAggregator = "usage-aggregator"
 )
 
 type Config struct {
-	Addr            string
-	AdminToken      string
-	NodeToken       string
+	Addr       string
+	AdminToken string
+	NodeToken  string
+	// AdminReadToken, when set, runs the admin commands that only read (list, get).
+	AdminReadToken  string
 	RequestTimeout  time.Duration
 	HealthTimeout   time.Duration
 	ReadTimeout     time.Duration
@@ -38,6 +41,10 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	BodyLimit       int
 	Services        []string
+	TLSCert         string
+	TLSKey          string
+	// TLSTerminator names what terminates TLS in front of a plain-HTTP edge (docs/02).
+	TLSTerminator string
 }
 
 func DefaultConfig() Config {
@@ -49,7 +56,7 @@ func DefaultConfig() Config {
 		IdleTimeout:     60 * time.Second,
 		ShutdownTimeout: 10 * time.Second,
 		BodyLimit:       64 << 10,
-		Services:        []string{schemas.ServiceAccounts, schemas.ServiceNodeRegistry, ServiceUsageAggregator},
+		Services:        []string{schemas.ServiceAccounts, schemas.ServiceNodeRegistry, schemas.ServiceUsageAggregator},
 	}
 }
 
@@ -57,8 +64,9 @@ func LoadConfig(env *config.Env) Config {
 	d := DefaultConfig()
 	cfg := Config{
 		Addr:            env.HostPort(EnvAddr, d.Addr),
-		AdminToken:      env.Required(EnvAdminToken),
-		NodeToken:       env.Required(EnvNodeToken),
+		AdminToken:      env.Secret(EnvAdminToken),
+		NodeToken:       env.Secret(EnvNodeToken),
+		AdminReadToken:  env.OptionalSecret(EnvAdminReadToken),
 		RequestTimeout:  env.Duration(EnvRequestTimeout, d.RequestTimeout, 10*time.Millisecond),
 		HealthTimeout:   env.Duration(EnvHealthTimeout, d.HealthTimeout, 10*time.Millisecond),
 		ReadTimeout:     env.Duration(EnvReadTimeout, d.ReadTimeout, 100*time.Millisecond),
@@ -66,6 +74,15 @@ func LoadConfig(env *config.Env) Config {
 		ShutdownTimeout: env.Duration(EnvShutdownTimeout, d.ShutdownTimeout, 0),
 		BodyLimit:       env.Int(EnvBodyLimit, d.BodyLimit, 1<<10, 16<<20),
 		Services:        env.List(EnvHealthServices, d.Services),
+		TLSCert:         env.String(EnvTLSCert, ""),
+		TLSKey:          env.String(EnvTLSKey, ""),
+		TLSTerminator:   env.String(EnvTLSTerminator, ""),
+	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		env.Failf(EnvTLSCert, "give both %s and %s, or neither", EnvTLSCert, EnvTLSKey)
+	}
+	if env.Production() && cfg.TLSCert == "" && cfg.TLSTerminator == "" {
+		env.Refuse(EnvTLSCert, "the edge would serve plain HTTP; give %s and %s, or name the TLS terminator in front of it in %s", EnvTLSCert, EnvTLSKey, EnvTLSTerminator)
 	}
 	if cfg.AdminToken != "" && len(cfg.AdminToken) < MinTokenLength {
 		env.Failf(EnvAdminToken, "must be at least %d characters", MinTokenLength)
@@ -75,6 +92,14 @@ func LoadConfig(env *config.Env) Config {
 	}
 	if cfg.AdminToken != "" && cfg.AdminToken == cfg.NodeToken {
 		env.Failf(EnvNodeToken, "must differ from %s", EnvAdminToken)
+	}
+	if cfg.AdminReadToken != "" {
+		if len(cfg.AdminReadToken) < MinTokenLength {
+			env.Failf(EnvAdminReadToken, "must be at least %d characters", MinTokenLength)
+		}
+		if cfg.AdminReadToken == cfg.AdminToken || cfg.AdminReadToken == cfg.NodeToken {
+			env.Failf(EnvAdminReadToken, "must differ from %s and %s", EnvAdminToken, EnvNodeToken)
+		}
 	}
 	return cfg
 }
@@ -87,6 +112,8 @@ func (c Config) validate() error {
 		return fmt.Errorf("%s: must be at least %d characters", EnvNodeToken, MinTokenLength)
 	case c.AdminToken == c.NodeToken:
 		return fmt.Errorf("%s: must differ from %s", EnvNodeToken, EnvAdminToken)
+	case c.AdminReadToken != "" && (len(c.AdminReadToken) < MinTokenLength || c.AdminReadToken == c.AdminToken || c.AdminReadToken == c.NodeToken):
+		return fmt.Errorf("%s: must be at least %d characters and differ from the other tokens", EnvAdminReadToken, MinTokenLength)
 	case c.RequestTimeout <= 0 || c.HealthTimeout <= 0:
 		return fmt.Errorf("%s and %s must be positive", EnvRequestTimeout, EnvHealthTimeout)
 	case c.BodyLimit <= 0:

@@ -18,8 +18,9 @@ import (
 )
 
 const (
-	adminToken = "admin-token-0123456789abcdef"
-	nodeToken  = "node-token-0123456789abcdef"
+	adminToken     = "admin-token-0123456789abcdef"
+	nodeToken      = "node-token-0123456789abcdef"
+	adminReadToken = "admin-read-token-0123456789abcdef"
 )
 
 type harness struct {
@@ -41,6 +42,7 @@ func testConfig() edge.Config {
 	cfg.Addr = "127.0.0.1:0"
 	cfg.AdminToken = adminToken
 	cfg.NodeToken = nodeToken
+	cfg.AdminReadToken = adminReadToken
 	cfg.RequestTimeout = 400 * time.Millisecond
 	cfg.HealthTimeout = 200 * time.Millisecond
 	cfg.ShutdownTimeout = 2 * time.Second
@@ -56,11 +58,19 @@ func startEdge(tb testing.TB, tweak ...func(*edge.Config)) *harness {
 
 func startEdgeOn(tb testing.TB, ns *testkit.NATSServer, tweak ...func(*edge.Config)) *harness {
 	tb.Helper()
+	h := startEdgeWith(tb, ns.Conn(tb), ns.JetStream(tb), tweak...)
+	h.nats = ns
+	return h
+}
+
+// startEdgeWith runs the edge on nc; js is what the test reads the streams with.
+func startEdgeWith(tb testing.TB, nc *nats.Conn, js jetstream.JetStream, tweak ...func(*edge.Config)) *harness {
+	tb.Helper()
 	cfg := testConfig()
 	for _, f := range tweak {
 		f(&cfg)
 	}
-	h := &harness{t: tb, nats: ns, nc: ns.Conn(tb), js: ns.JetStream(tb), reg: prometheus.NewRegistry(), cfg: cfg}
+	h := &harness{t: tb, nc: nc, js: js, reg: prometheus.NewRegistry(), cfg: cfg}
 	svc, err := edge.New(cfg, edge.Deps{NC: h.nc, Log: testkit.Logger(tb), Registerer: h.reg})
 	if err != nil {
 		tb.Fatalf("edge.New: %v", err)

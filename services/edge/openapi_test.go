@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/httvps/httvps/schemas"
 	"github.com/httvps/httvps/schemas/openapi"
 )
 
@@ -87,4 +88,20 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+func TestAdminRoutesAreTheSchemasTable(t *testing.T) {
+	h := startEdge(t)
+	var admin []string
+	for _, r := range h.svc.Routes() {
+		if strings.HasPrefix(r.Path, "/api/v1/admin/") {
+			admin = append(admin, r.Method+" "+r.Path)
+			if want := map[string]string{http.MethodGet: "adminRead", http.MethodPost: "admin"}[r.Method]; r.Access != want {
+				t.Errorf("%s %s: access %s, want %s", r.Method, r.Path, r.Access, want)
+			}
+		}
+	}
+	if len(admin) != len(schemas.AdminCommands()) {
+		t.Fatalf("edge serves %d admin routes, schemas has %d commands: %v", len(admin), len(schemas.AdminCommands()), admin)
+	}
 }

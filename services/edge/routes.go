@@ -32,41 +32,36 @@ func (s *Service) routes() []Route {
 		{Method: http.MethodPost, Path: APIPrefix + "/gateway/heartbeat", need: accessNode, handler: s.gatewayHeartbeat},
 		{Method: http.MethodPost, Path: APIPrefix + "/outline/heartbeat", need: accessNode, handler: s.outlineHeartbeat},
 	}
-	for _, res := range adminResources() {
-		r = append(r, s.adminRoutes(res)...)
+	for _, cmd := range schemas.AdminCommands() {
+		r = append(r, s.adminRoute(cmd))
 	}
-	r = append(r, Route{
-		Method: http.MethodGet, Path: AdminPrefix + "/" + schemas.ResourceUsers + "/:id/usage", need: accessAdmin,
-		handler: s.admin(adminCall{resource: schemas.ResourceUsage, verb: schemas.VerbGet, owner: ServiceUsageAggregator, status: http.StatusOK}, idRequest),
-	})
 	for i := range r {
 		r[i].Access = r[i].need.String()
 	}
 	return r
 }
 
-func (s *Service) adminRoutes(res adminResource) []Route {
-	base := AdminPrefix + "/" + res.name
-	call := func(verb string, status int) adminCall {
-		return adminCall{resource: res.name, verb: verb, owner: res.owner, status: status}
+// adminRoute derives the REST route of an admin command from its verb: list and get read the
+// collection and one row, create posts to the collection, other verbs post to the row.
+func (s *Service) adminRoute(cmd schemas.AdminCommand) Route {
+	base := AdminPrefix + "/" + cmd.Resource
+	route := func(method, path string, status int, build func(c *fiber.Ctx) (schemas.AdminRequest, *apiError)) Route {
+		return Route{Method: method, Path: path, need: adminAccess(cmd.Permission), handler: s.admin(adminCall{cmd: cmd, status: status}, build)}
 	}
-	r := []Route{{Method: http.MethodGet, Path: base, handler: s.admin(call(schemas.VerbList, http.StatusOK), listRequest)}}
-	if !res.noGet {
-		r = append(r, Route{Method: http.MethodGet, Path: base + "/:id", handler: s.admin(call(schemas.VerbGet, http.StatusOK), targetRequest)})
+	switch {
+	case cmd.Resource == schemas.ResourceUsage && cmd.Verb == schemas.VerbGet:
+		return route(http.MethodGet, AdminPrefix+"/"+schemas.ResourceUsers+"/:id/usage", http.StatusOK, idRequest)
+	case cmd.Verb == schemas.VerbList:
+		return route(http.MethodGet, base, http.StatusOK, listRequest)
+	case cmd.Verb == schemas.VerbGet:
+		return route(http.MethodGet, base+"/:id", http.StatusOK, targetRequest)
+	case cmd.Verb == schemas.VerbCreate:
+		return route(http.MethodPost, base, http.StatusCreated, createRequest)
+	case cmd.Verb == schemas.VerbSetStatus:
+		return route(http.MethodPost, base+"/:id/status", http.StatusOK, statusBody)
+	default:
+		return route(http.MethodPost, base+"/:id/"+cmd.Verb, http.StatusOK, bodyRequest(false))
 	}
-	if res.create {
-		r = append(r, Route{Method: http.MethodPost, Path: base, handler: s.admin(call(schemas.VerbCreate, http.StatusCreated), createRequest)})
-	}
-	if res.status {
-		r = append(r, Route{Method: http.MethodPost, Path: base + "/:id/status", handler: s.admin(call(schemas.VerbSetStatus, http.StatusOK), statusBody)})
-	}
-	for _, verb := range res.verbs {
-		r = append(r, Route{Method: http.MethodPost, Path: base + "/:id/" + verb, handler: s.admin(call(verb, http.StatusOK), bodyRequest(false))})
-	}
-	for i := range r {
-		r[i].need = accessAdmin
-	}
-	return r
 }
 
 // Routes lists every endpoint the edge serves, with fiber path patterns.

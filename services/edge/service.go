@@ -60,7 +60,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		js:       js,
 		log:      logging.For(deps.Log, Name),
 		metrics:  m,
-		tokens:   newTokens(cfg.AdminToken, cfg.NodeToken),
+		tokens:   newTokens(cfg.AdminToken, cfg.NodeToken, cfg.AdminReadToken),
 		patterns: map[string]string{},
 	}
 	s.app = fiber.New(fiber.Config{
@@ -81,9 +81,9 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		s.patterns[r.Method+" "+r.Path] = r.Path
 		s.app.Add(r.Method, r.Path, s.tokens.require(r.need), r.handler)
 	}
-	s.ln, err = net.Listen("tcp", cfg.Addr)
+	s.ln, err = listen(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("edge: listen on %s: %w", cfg.Addr, err)
+		return nil, fmt.Errorf("edge: %w", err)
 	}
 	return s, nil
 }

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/httvps/httvps/shared/config"
+	"github.com/httvps/httvps/shared/natsauth"
+	"github.com/httvps/httvps/shared/natsx"
 )
 
 const (
@@ -22,7 +24,11 @@ const (
 	EnvTLSCert           = "HTTVPS_GATEWAY_TLS_CERT"
 	EnvTLSKey            = "HTTVPS_GATEWAY_TLS_KEY"
 	EnvTLSDir            = "HTTVPS_GATEWAY_TLS_DIR"
-	EnvNATSURL           = "HTTVPS_NATS_URL"
+	EnvNATSURL           = natsx.EnvURL
+	EnvNATSNkeyFile      = natsx.EnvNkeyFile
+	EnvNATSCAFile        = natsx.EnvCAFile
+	EnvNATSCertFile      = natsx.EnvCertFile
+	EnvNATSKeyFile       = natsx.EnvKeyFile
 	EnvLogLevel          = "HTTVPS_LOG_LEVEL"
 	EnvMetrics           = "HTTVPS_GATEWAY_METRICS"
 	EnvHelloTimeout      = "HTTVPS_HELLO_TIMEOUT"
@@ -69,6 +75,7 @@ type Config struct {
 	TLSKey            string
 	TLSDir            string
 	NATSURL           string
+	NATSAuth          natsx.Auth
 	LogLevel          string
 	Metrics           bool
 	HelloTimeout      time.Duration
@@ -162,6 +169,17 @@ func LoadConfig(env *config.Env) Config {
 		env.Failf(EnvAllowTargets, "%v", err)
 	}
 	c.AllowTargets = prefixes
+	c.NATSAuth = natsx.Auth{
+		NkeyFile:    src.get(EnvNATSNkeyFile).String(EnvNATSNkeyFile, ""),
+		CAFile:      src.get(EnvNATSCAFile).String(EnvNATSCAFile, ""),
+		CertFile:    src.get(EnvNATSCertFile).String(EnvNATSCertFile, ""),
+		KeyFile:     src.get(EnvNATSKeyFile).String(EnvNATSKeyFile, ""),
+		InboxPrefix: natsauth.GatewayInbox(c.GatewayID),
+	}
+	natsx.Check(env, c.NATSURL, c.NATSAuth)
+	if env.Production() {
+		checkProduction(env, c)
+	}
 	src.finish()
 	var invalid *invalidSetting
 	if err := c.Validate(); errors.As(err, &invalid) {

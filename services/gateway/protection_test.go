@@ -84,7 +84,10 @@ func TestSessionSlotIsFreedAtTheEnd(t *testing.T) {
 }
 
 func TestHandshakesInFlight(t *testing.T) {
-	w := newWorld(t, outlineNode, func(c *gateway.Config) { c.Protection.MaxHandshakes = 1 })
+	w := newWorld(t, outlineNode, func(c *gateway.Config) {
+		c.Protection.MaxHandshakes = 1
+		c.HelloTimeout = time.Minute
+	})
 	silent := testenv.Dial(t, w.gw)
 	testkitEventually(t, "the silent connection holds the handshake slot", func() bool {
 		conn := testenv.Dial(t, w.gw)

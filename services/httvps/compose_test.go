@@ -1,6 +1,7 @@
 package httvps_test
 
 import (
+	"crypto/tls"
 	"os"
 	"path/filepath"
 	"sort"
@@ -14,6 +15,9 @@ import (
 	usageaggregator "github.com/httvps/httvps/services/usage-aggregator"
 	"github.com/httvps/httvps/shared/app"
 	"github.com/httvps/httvps/shared/config"
+	"github.com/httvps/httvps/shared/devtls"
+	"github.com/httvps/httvps/shared/natsauth"
+	"github.com/httvps/httvps/shared/natsx"
 	"github.com/nats-io/nats-server/v2/server"
 	"gopkg.in/yaml.v3"
 )
@@ -28,6 +32,19 @@ type composeFile struct {
 		Environment map[string]string `yaml:"environment"`
 		Volumes     []string          `yaml:"volumes"`
 	} `yaml:"services"`
+}
+
+func readCompose(tb testing.TB) composeFile {
+	tb.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "..", "docker-compose.yml"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var cf composeFile
+	if err := yaml.Unmarshal(raw, &cf); err != nil {
+		tb.Fatalf("docker-compose.yml: %v", err)
+	}
+	return cf
 }
 
 var binaryConfigs = map[string]func(env *config.Env){
@@ -52,14 +69,7 @@ var binaryConfigs = map[string]func(env *config.Env){
 
 func TestComposeSetsOnlyVariablesTheServicesKnow(t *testing.T) {
 	root := filepath.Join("..", "..")
-	raw, err := os.ReadFile(filepath.Join(root, "docker-compose.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cf composeFile
-	if err := yaml.Unmarshal(raw, &cf); err != nil {
-		t.Fatalf("docker-compose.yml: %v", err)
-	}
+	cf := readCompose(t)
 	built := map[string]bool{}
 	for name, svc := range cf.Services {
 		if svc.Build == nil {
@@ -106,14 +116,7 @@ func TestComposeSetsOnlyVariablesTheServicesKnow(t *testing.T) {
 
 func TestComposeNATSConfigsExist(t *testing.T) {
 	root := filepath.Join("..", "..")
-	raw, err := os.ReadFile(filepath.Join(root, "docker-compose.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var cf composeFile
-	if err := yaml.Unmarshal(raw, &cf); err != nil {
-		t.Fatal(err)
-	}
+	cf := readCompose(t)
 	for _, n := range []string{"nats-1", "nats-2", "nats-3"} {
 		svc := cf.Services[n]
 		if len(svc.Command) != 2 || svc.Command[0] != "-c" {
@@ -127,25 +130,98 @@ func TestComposeNATSConfigsExist(t *testing.T) {
 }
 
 func TestNATSServerConfigsParse(t *testing.T) {
-	for _, v := range []string{"HTTVPS_NATS_GATEWAY_PASSWORD", "HTTVPS_NATS_CONTROL_PASSWORD", "HTTVPS_NATS_OPERATOR_PASSWORD"} {
-		t.Setenv(v, "test-password")
+	dir := t.TempDir()
+	store := natsauth.Store{Dir: filepath.Join(dir, "identities")}
+	if _, err := store.Create(natsauth.RoleGateway, "gw-1"); err != nil {
+		t.Fatal(err)
 	}
-	files, err := filepath.Glob(filepath.Join("..", "..", "nats", "*.conf"))
-	if err != nil || len(files) < 4 {
-		t.Fatalf("nats configs: %v %v", files, err)
+	if _, err := store.WriteConfig(filepath.Join(dir, "auth", "accounts.conf")); err != nil {
+		t.Fatal(err)
 	}
-	for _, f := range files {
-		if filepath.Base(f) == "accounts.conf" {
-			continue
+	caFile, pair, err := devtls.Pair(dir, "nats", "127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf := readCompose(t)
+	files := map[string]string{"/etc/httvps/tls/nats.pem": pair.Cert, "/etc/httvps/tls/nats-key.pem": pair.Key, "/etc/httvps/tls/ca.pem": caFile}
+	for k, v := range cf.Services["nats-1"].Environment {
+		if files[v] == "" {
+			t.Fatalf("nats-1 sets %s=%s, which this test does not know", k, v)
 		}
+		t.Setenv(k, files[v])
+	}
+	confs, err := filepath.Glob(filepath.Join("..", "..", "nats", "*.conf"))
+	if err != nil || len(confs) != 4 {
+		t.Fatalf("nats configs: %v %v", confs, err)
+	}
+	for _, f := range confs {
 		t.Run(filepath.Base(f), func(t *testing.T) {
-			opts, err := server.ProcessConfigFile(f)
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			copied := filepath.Join(dir, filepath.Base(f))
+			if err := os.WriteFile(copied, data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			opts, err := server.ProcessConfigFile(copied)
 			if err != nil {
 				t.Fatalf("%s: %v", f, err)
 			}
 			if !opts.JetStream {
 				t.Fatalf("%s: jetstream is off", f)
 			}
+			if opts.HTTPHost != "127.0.0.1" {
+				t.Errorf("%s: monitoring on %q, want loopback", f, opts.HTTPHost)
+			}
+			if filepath.Base(f) == "dev.conf" {
+				if opts.Host != "127.0.0.1" {
+					t.Errorf("dev.conf listens on %q without TLS, want loopback only", opts.Host)
+				}
+				return
+			}
+			if opts.TLSConfig == nil || opts.Cluster.TLSConfig == nil || opts.Cluster.TLSConfig.ClientAuth != tls.RequireAndVerifyClientCert {
+				t.Errorf("%s: client TLS %v, route TLS %v with client certificates required", f, opts.TLSConfig != nil, opts.Cluster.TLSConfig != nil)
+			}
+			if len(opts.Nkeys) != 1 || len(opts.Users) != 0 {
+				t.Errorf("%s: %d nkey users and %d password users, want the generated gateway only", f, len(opts.Nkeys), len(opts.Users))
+			}
 		})
+	}
+}
+
+// TestComposeGivesEachProcessItsOwnIdentity: every NATS client speaks TLS with its own nkey.
+func TestComposeGivesEachProcessItsOwnIdentity(t *testing.T) {
+	cf := readCompose(t)
+	seeds := map[string]string{}
+	for name, svc := range cf.Services {
+		url, ok := svc.Environment[natsx.EnvURL]
+		if !ok {
+			continue
+		}
+		if !natsx.URLsUseTLS(url) || natsx.URLsHaveCredentials(url) {
+			t.Errorf("%s: %s=%s, want tls:// URLs without passwords", name, natsx.EnvURL, url)
+		}
+		seedPath := svc.Environment[natsx.EnvNkeyFile]
+		var seed string
+		for _, v := range svc.Volumes {
+			if src, dst, _ := strings.Cut(strings.TrimSuffix(v, ":ro"), ":"); dst == seedPath {
+				seed = filepath.Base(src)
+			}
+		}
+		want := natsauth.RoleService + "-" + name + ".nk"
+		if name == "gateway" {
+			want = natsauth.RoleGateway + "-" + svc.Environment[gateway.EnvGatewayID] + ".nk"
+		}
+		if seed != want {
+			t.Errorf("%s: mounts seed %q at %s, want its own %s", name, seed, seedPath, want)
+		}
+		if other, dup := seeds[seed]; dup {
+			t.Errorf("%s and %s share the identity %s", name, other, seed)
+		}
+		seeds[seed] = name
+	}
+	if len(seeds) != 5 {
+		t.Errorf("%d NATS clients in compose, want accounts, node-registry, usage-aggregator, edge and gateway", len(seeds))
 	}
 }

@@ -49,6 +49,9 @@ func LoadConfig(env *config.Env) Config {
 		Streams:         natsx.DefaultStreams(),
 		Pool:            db.DefaultPool(),
 	}
+	if env.Production() && c.NATSURL == "" {
+		env.Refuse(EnvNATSURL, "is empty, so the all-in-one would run an embedded NATS server; run the services on their own against a NATS cluster")
+	}
 	replicas := env.OneOf(EnvNATSReplicas, "1", "1", "3")
 	c.Streams.Replicas, _ = strconv.Atoi(replicas)
 	c.Pool.MaxOpenConns = env.Int(EnvDBMaxOpenConns, c.Pool.MaxOpenConns, 1, 1000)

@@ -146,6 +146,7 @@ func (sys *System) stop() error {
 
 func devDefaults(dataDir string, secrets map[string]string) map[string]string {
 	d := map[string]string{
+		config.EnvMode:                 config.ModeDevelopment,
 		"HTTVPS_GATEWAY_LISTEN":        "127.0.0.1:8443",
 		"HTTVPS_GATEWAY_TLS_DIR":       filepath.Join(dataDir, "tls"),
 		"HTTVPS_GATEWAY_ALLOW_TARGETS": "127.0.0.0/8,::1/128",

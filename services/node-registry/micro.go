@@ -11,25 +11,20 @@ import (
 
 const endpointAssignOutline = "assign-outline"
 
-type adminEndpoint struct {
-	resource string
-	verb     string
-	fn       rpc.AdminFunc
-}
-
-func (s *Service) adminEndpoints() []adminEndpoint {
-	return []adminEndpoint{
-		{schemas.ResourceRegions, schemas.VerbCreate, s.createRegion},
-		{schemas.ResourceRegions, schemas.VerbList, s.listRegions},
-		{schemas.ResourceRegions, schemas.VerbGet, s.getRegion},
-		{schemas.ResourceOutlineNodes, schemas.VerbCreate, s.createOutlineNode},
-		{schemas.ResourceOutlineNodes, schemas.VerbList, s.listOutlineNodes},
-		{schemas.ResourceOutlineNodes, schemas.VerbGet, s.getOutlineNode},
-		{schemas.ResourceOutlineNodes, schemas.VerbSetStatus, s.setOutlineNodeStatus},
-		{schemas.ResourceGatewayNodes, schemas.VerbCreate, s.createGatewayNode},
-		{schemas.ResourceGatewayNodes, schemas.VerbList, s.listGatewayNodes},
-		{schemas.ResourceGatewayNodes, schemas.VerbGet, s.getGatewayNode},
-		{schemas.ResourceGatewayNodes, schemas.VerbSetStatus, s.setGatewayNodeStatus},
+// adminHandlers serves the commands schemas gives node-registry, keyed by AdminCommand.Key.
+func (s *Service) adminHandlers() map[string]rpc.AdminFunc {
+	return map[string]rpc.AdminFunc{
+		schemas.ResourceRegions + "." + schemas.VerbCreate:         s.createRegion,
+		schemas.ResourceRegions + "." + schemas.VerbList:           s.listRegions,
+		schemas.ResourceRegions + "." + schemas.VerbGet:            s.getRegion,
+		schemas.ResourceOutlineNodes + "." + schemas.VerbCreate:    s.createOutlineNode,
+		schemas.ResourceOutlineNodes + "." + schemas.VerbList:      s.listOutlineNodes,
+		schemas.ResourceOutlineNodes + "." + schemas.VerbGet:       s.getOutlineNode,
+		schemas.ResourceOutlineNodes + "." + schemas.VerbSetStatus: s.setOutlineNodeStatus,
+		schemas.ResourceGatewayNodes + "." + schemas.VerbCreate:    s.createGatewayNode,
+		schemas.ResourceGatewayNodes + "." + schemas.VerbList:      s.listGatewayNodes,
+		schemas.ResourceGatewayNodes + "." + schemas.VerbGet:       s.getGatewayNode,
+		schemas.ResourceGatewayNodes + "." + schemas.VerbSetStatus: s.setGatewayNodeStatus,
 	}
 }
 
@@ -53,10 +48,15 @@ func (s *Service) startMicro(ctx context.Context, pool *rpc.Pool) (micro.Service
 		_ = svc.Stop()
 		return nil, fmt.Errorf("node-registry: endpoint %s: %w", endpointAssignOutline, err)
 	}
-	for _, e := range s.adminEndpoints() {
-		name := "admin-" + e.resource + "-" + e.verb
-		if err := svc.AddEndpoint(name, pool.Wrap(rpc.HandleAdmin(server, name, e.fn)),
-			micro.WithEndpointSubject(schemas.AdminSubject(e.resource, e.verb))); err != nil {
+	cmds, handlers, err := schemas.BindAdmin(schemas.ServiceNodeRegistry, s.adminHandlers())
+	if err != nil {
+		_ = svc.Stop()
+		return nil, fmt.Errorf("node-registry: %w", err)
+	}
+	for i, c := range cmds {
+		name := c.EndpointName()
+		if err := svc.AddEndpoint(name, pool.Wrap(rpc.HandleAdmin(server, name, handlers[i])),
+			micro.WithEndpointSubject(c.Subject())); err != nil {
 			_ = svc.Stop()
 			return nil, fmt.Errorf("node-registry: endpoint %s: %w", name, err)
 		}

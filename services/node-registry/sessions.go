@@ -54,6 +54,8 @@ func decodeSessionEvent(msg jetstream.Msg) (sessionEvent, error) {
 		return ev, fmt.Errorf("session event: outline_node_id %d must not be negative", ev.nodeID)
 	case len(ev.gateway) > maxHeartbeatText:
 		return ev, fmt.Errorf("session event: gateway_id is limited to %d bytes", maxHeartbeatText)
+	case ev.gateway != "" && !strings.HasSuffix(msg.Subject(), "."+ev.gateway):
+		return ev, fmt.Errorf("session event: gateway_id %q does not match subject %s", ev.gateway, msg.Subject())
 	}
 	return ev, nil
 }

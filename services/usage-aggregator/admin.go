@@ -9,25 +9,19 @@ import (
 	"github.com/nats-io/nats.go/micro"
 )
 
-type adminEndpoint struct {
-	name     string
-	resource string
-	verb     string
-	fn       rpc.AdminFunc
-}
-
-func (s *Service) adminEndpoints() []adminEndpoint {
-	return []adminEndpoint{
-		{"sessions-list", schemas.ResourceSessions, schemas.VerbList, s.listSessions},
-		{"sessions-get", schemas.ResourceSessions, schemas.VerbGet, s.getSession},
-		{"usage-list", schemas.ResourceUsage, schemas.VerbList, s.listUsage},
-		{"usage-get", schemas.ResourceUsage, schemas.VerbGet, s.getUsage},
+// adminHandlers serves the commands schemas gives usage-aggregator, keyed by AdminCommand.Key.
+func (s *Service) adminHandlers() map[string]rpc.AdminFunc {
+	return map[string]rpc.AdminFunc{
+		schemas.ResourceSessions + "." + schemas.VerbList: s.listSessions,
+		schemas.ResourceSessions + "." + schemas.VerbGet:  s.getSession,
+		schemas.ResourceUsage + "." + schemas.VerbList:    s.listUsage,
+		schemas.ResourceUsage + "." + schemas.VerbGet:     s.getUsage,
 	}
 }
 
 func (s *Service) startAdmin(ctx context.Context) (micro.Service, error) {
 	svc, err := micro.AddService(s.nc, micro.Config{
-		Name:        ServiceName,
+		Name:        schemas.ServiceUsageAggregator,
 		Version:     ServiceVersion,
 		Description: "HTTVPS sessions and traffic usage: admin commands",
 	})
@@ -35,11 +29,16 @@ func (s *Service) startAdmin(ctx context.Context) (micro.Service, error) {
 		return nil, fmt.Errorf("usage-aggregator: add micro service: %w", err)
 	}
 	srv := rpc.Server{Ctx: ctx, Log: s.log, Metrics: s.m.rpc, Timeout: s.cfg.RequestTimeout}
-	for _, e := range s.adminEndpoints() {
-		handler := rpc.HandleAdmin(srv, e.name, s.countingDBErrors(e.fn))
-		if err := svc.AddEndpoint(e.name, handler, micro.WithEndpointSubject(schemas.AdminSubject(e.resource, e.verb))); err != nil {
+	cmds, handlers, err := schemas.BindAdmin(schemas.ServiceUsageAggregator, s.adminHandlers())
+	if err != nil {
+		_ = svc.Stop()
+		return nil, fmt.Errorf("usage-aggregator: %w", err)
+	}
+	for i, c := range cmds {
+		handler := rpc.HandleAdmin(srv, c.EndpointName(), s.countingDBErrors(handlers[i]))
+		if err := svc.AddEndpoint(c.EndpointName(), handler, micro.WithEndpointSubject(c.Subject())); err != nil {
 			_ = svc.Stop()
-			return nil, fmt.Errorf("usage-aggregator: add endpoint %s: %w", e.name, err)
+			return nil, fmt.Errorf("usage-aggregator: add endpoint %s: %w", c.EndpointName(), err)
 		}
 	}
 	if err := s.nc.Flush(); err != nil {

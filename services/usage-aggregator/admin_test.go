@@ -30,7 +30,7 @@ func TestAdminCommands(t *testing.T) {
 	f.startedOn(t, s3, "gw-b", start.Add(2*time.Minute))
 	other.startedOn(t, s4, "gw-a", start.Add(3*time.Minute))
 	f.usage(t, s1, 1, 100, 200, true)
-	f.usage(t, s3, 1, 300, 400, true)
+	f.usageOn(t, s3, "gw-b", 1, 300, 400, true)
 	f.ended(t, s2, start.Add(time.Minute), start.Add(30*time.Minute), 2, 10, 20, schemas.EndReasonClientClosed, "ended:"+s2)
 	other.usage(t, s4, 1, 5, 6, true)
 	f.settle(t)

@@ -62,17 +62,18 @@ func TestValidateNamesTheVariable(t *testing.T) {
 func TestFoldTotals(t *testing.T) {
 	at := func(min int) time.Time { return time.Date(2025, 11, 30, 23, min, 0, 0, time.UTC) }
 	in := []sessionTotals{
-		{SessionID: "b", Seq: 2, Up: 20, Down: 5, ReportedAt: at(2), StartedAt: at(0), Reports: 1},
-		{SessionID: "a", Seq: 1, Up: 1, Down: 1, ReportedAt: at(1), StartedAt: at(0), Reports: 1},
+		{SessionID: "b", Seq: 2, Up: 20, Down: 5, GatewayID: "gw", ReportedAt: at(2), StartedAt: at(0), Reports: 1},
+		{SessionID: "a", Seq: 1, Up: 1, Down: 1, GatewayID: "gw", ReportedAt: at(1), StartedAt: at(0), Reports: 1},
 		{SessionID: "b", Seq: 1, Up: 10, Down: 9, UserID: 7, GatewayID: "gw", ReportedAt: at(1), StartedAt: at(0), Reports: 1},
-		{SessionID: "b", Seq: 2, Up: 20, Down: 5, ReportedAt: at(2), StartedAt: at(0), Reports: 1},
+		{SessionID: "b", Seq: 2, Up: 20, Down: 5, GatewayID: "gw", ReportedAt: at(2), StartedAt: at(0), Reports: 1},
+		{SessionID: "b", Seq: 3, Up: 90, Down: 90, UserID: 8, GatewayID: "gw-other", ReportedAt: at(3), StartedAt: at(0), Reports: 1},
 	}
 	out := foldTotals(in)
 	if len(out) != 2 || out[0].SessionID != "a" || out[1].SessionID != "b" {
 		t.Fatalf("fold order %+v", out)
 	}
 	b := out[1]
-	if b.Seq != 2 || b.Up != 20 || b.Down != 9 || b.UserID != 7 || b.GatewayID != "gw" || b.Reports != 3 || !b.ReportedAt.Equal(at(2)) {
+	if b.Seq != 2 || b.Up != 20 || b.Down != 9 || b.UserID != 7 || b.GatewayID != "gw" || b.Reports != 4 || !b.ReportedAt.Equal(at(2)) {
 		t.Errorf("folded %+v", b)
 	}
 	cases := []struct {

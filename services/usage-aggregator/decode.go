@@ -70,12 +70,16 @@ func decodeUsage(msg jetstream.Msg) (sessionTotals, error) {
 	if v.err != nil {
 		return sessionTotals{}, v.err
 	}
-	reportedAt := sentAt(r.ReportedAt, msg)
+	gateway, err := subjectGateway(r.GatewayID, msg.Subject())
+	if err != nil {
+		return sessionTotals{}, err
+	}
+	reportedAt := messageTime(msg)
 	return sessionTotals{
 		SessionID:     strings.ToLower(r.SessionID),
 		UserID:        r.UserID,
 		DeviceUUID:    r.DeviceID,
-		GatewayID:     firstText(r.GatewayID, lastToken(msg.Subject())),
+		GatewayID:     gateway,
 		Region:        r.Region,
 		OutlineNodeID: r.OutlineNodeID,
 		Seq:           int64(r.Seq),
@@ -138,9 +142,19 @@ func (v *fieldChecks) bytes(field string, n int64) {
 	}
 }
 
-// lastToken is the gateway id of usage and session subjects, used when the body leaves it out.
+// lastToken is the gateway id of usage and session subjects.
 func lastToken(subject string) string {
 	return subject[strings.LastIndexByte(subject, '.')+1:]
+}
+
+// subjectGateway is the gateway that published on subject: NATS lets a gateway publish only under
+// its own id, so a body naming another gateway is refused; a body without one takes the subject's.
+func subjectGateway(body, subject string) (string, error) {
+	from := lastToken(subject)
+	if body != "" && body != from {
+		return "", fmt.Errorf("gateway_id: %q differs from the gateway of subject %s", truncate(body), subject)
+	}
+	return from, nil
 }
 
 func truncate(s string) string {
@@ -164,6 +178,8 @@ func sentAt(t time.Time, msg jetstream.Msg) time.Time {
 	return t.UTC()
 }
 
+// messageTime is when the NATS server stored the message: usage is booked by this clock, never
+// by the gateway's.
 func messageTime(msg jetstream.Msg) time.Time {
 	if md, err := msg.Metadata(); err == nil && !md.Timestamp.IsZero() {
 		return md.Timestamp.UTC()

@@ -65,11 +65,15 @@ func decodeStarted(msg jetstream.Msg) (sessionEvent, error) {
 	if v.err != nil {
 		return sessionEvent{}, v.err
 	}
+	gateway, err := subjectGateway(e.GatewayID, msg.Subject())
+	if err != nil {
+		return sessionEvent{}, err
+	}
 	return sessionEvent{Kind: schemas.SessionStartedEvent, Meta: sessionMeta{
 		SessionID:     strings.ToLower(e.SessionID),
 		UserID:        e.UserID,
 		DeviceUUID:    e.DeviceID,
-		GatewayID:     firstText(e.GatewayID, lastToken(msg.Subject())),
+		GatewayID:     gateway,
 		Region:        e.Region,
 		OutlineNodeID: e.OutlineNodeID,
 		StartedAt:     sentAt(e.StartedAt, msg),
@@ -95,19 +99,23 @@ func decodeEnded(msg jetstream.Msg) (sessionEvent, error) {
 	if v.err != nil {
 		return sessionEvent{}, v.err
 	}
+	gateway, err := subjectGateway(e.GatewayID, msg.Subject())
+	if err != nil {
+		return sessionEvent{}, err
+	}
 	endedAt := sentAt(e.EndedAt, msg)
 	meta := sessionMeta{
 		SessionID:     strings.ToLower(e.SessionID),
 		UserID:        e.UserID,
 		DeviceUUID:    e.DeviceID,
-		GatewayID:     firstText(e.GatewayID, lastToken(msg.Subject())),
+		GatewayID:     gateway,
 		Region:        e.Region,
 		OutlineNodeID: e.OutlineNodeID,
 		StartedAt:     orTime(e.StartedAt, endedAt),
 		EndedAt:       endedAt,
 		EndReason:     e.Reason,
 	}
-	totals := meta.totals(int64(e.Seq), e.BytesUp, e.BytesDown, endedAt)
+	totals := meta.totals(int64(e.Seq), e.BytesUp, e.BytesDown, messageTime(msg))
 	return sessionEvent{Kind: schemas.SessionEndedEvent, Meta: meta, Totals: &totals}, nil
 }
 

@@ -17,7 +17,7 @@ import (
 )
 
 const (
-	ServiceName    = "usage-aggregator"
+	ServiceName    = schemas.ServiceUsageAggregator
 	ServiceVersion = "0.1.0"
 )
 

@@ -45,16 +45,16 @@ func (a *sessionMeta) merge(b sessionMeta) {
 }
 
 // upsertSessionsSQL records what session events say; they describe the session with more authority
-// than usage reports (gateway, region, outline node). A closing by the sweeper (gateway_lost) gives
+// than usage reports (region, outline node). The user is the device's owner, and a session belongs
+// to the gateway that first named it: events of another gateway change nothing. A closing by the sweeper (gateway_lost) gives
 // way to the gateway's own ended event; any other ended_at is final.
 const upsertSessionsSQL = `
 INSERT INTO sessions AS s (id, user_id, device_id, device_uuid, gateway_node_name, gateway_node_id,
 	outline_node_id, region, started_at, ended_at, end_reason, bytes_up, bytes_down, last_seq, updated_at)
-SELECT i.id, COALESCE(u.id, d.user_id), d.id, NULLIF(i.device_uuid, ''), i.gateway, g.id,
+SELECT i.id, d.user_id, d.id, NULLIF(i.device_uuid, ''), i.gateway, g.id,
 	o.id, i.region, i.started_at, NULLIF(i.ended_at, '')::timestamptz, NULLIF(i.end_reason, ''), 0, 0, 0, now()
 FROM unnest(?::uuid[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::timestamptz[], ?::text[], ?::text[])
 	AS i(id, user_id, device_uuid, gateway, outline_node_id, region, started_at, ended_at, end_reason)
-LEFT JOIN users u ON u.id = i.user_id
 LEFT JOIN devices d ON d.device_uuid = i.device_uuid
 LEFT JOIN gateway_nodes g ON g.name = i.gateway
 LEFT JOIN outline_nodes o ON o.id = i.outline_node_id
@@ -63,9 +63,7 @@ ON CONFLICT (id) DO UPDATE SET
 	user_id = COALESCE(s.user_id, EXCLUDED.user_id),
 	device_id = COALESCE(s.device_id, EXCLUDED.device_id),
 	device_uuid = COALESCE(s.device_uuid, EXCLUDED.device_uuid),
-	gateway_node_name = EXCLUDED.gateway_node_name,
-	gateway_node_id = CASE WHEN s.gateway_node_name = EXCLUDED.gateway_node_name
-		THEN COALESCE(EXCLUDED.gateway_node_id, s.gateway_node_id) ELSE EXCLUDED.gateway_node_id END,
+	gateway_node_id = COALESCE(EXCLUDED.gateway_node_id, s.gateway_node_id),
 	outline_node_id = COALESCE(EXCLUDED.outline_node_id, s.outline_node_id),
 	region = COALESCE(NULLIF(EXCLUDED.region, ''), s.region),
 	started_at = LEAST(s.started_at, EXCLUDED.started_at),
@@ -73,7 +71,8 @@ ON CONFLICT (id) DO UPDATE SET
 		THEN EXCLUDED.ended_at ELSE s.ended_at END,
 	end_reason = CASE WHEN EXCLUDED.ended_at IS NOT NULL AND (s.ended_at IS NULL OR s.end_reason = ?)
 		THEN EXCLUDED.end_reason ELSE s.end_reason END,
-	updated_at = now()`
+	updated_at = now()
+WHERE s.gateway_node_name = EXCLUDED.gateway_node_name`
 
 func upsertSessions(ctx context.Context, tx bun.Tx, metas []sessionMeta) error {
 	if len(metas) == 0 {

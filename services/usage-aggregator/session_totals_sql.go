@@ -65,16 +65,15 @@ func (in sessionInput) args() []any {
 	}
 }
 
-// resolvedInputSQL resolves the report's references: the user from the report or else from the
-// device, the device, gateway and outline node ids when those rows exist.
+// resolvedInputSQL resolves the report's references: the user is the device's owner (whatever the
+// report says), and the device, gateway and outline node ids when those rows exist.
 const resolvedInputSQL = `
 v AS (
 	SELECT i.id, i.device_uuid, i.gateway, i.region, i.started_at, i.up, i.down, i.seq,
-		COALESCE(u.id, d.user_id) AS user_id, d.id AS device_id, g.id AS gateway_node_id, o.id AS outline_node_id
+		d.user_id AS user_id, d.id AS device_id, g.id AS gateway_node_id, o.id AS outline_node_id
 	FROM unnest(?::uuid[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::text[], ?::timestamptz[],
 		?::bigint[], ?::bigint[], ?::bigint[])
 		AS i(id, user_id, device_uuid, gateway, outline_node_id, region, started_at, up, down, seq)
-	LEFT JOIN users u ON u.id = i.user_id
 	LEFT JOIN devices d ON d.device_uuid = i.device_uuid
 	LEFT JOIN gateway_nodes g ON g.name = i.gateway
 	LEFT JOIN outline_nodes o ON o.id = i.outline_node_id
@@ -114,11 +113,10 @@ func writeSessions(ctx context.Context, tx bun.Tx, in sessionInput) (map[string]
 // after. Rows with nothing new are locked but not written.
 const updateSessionsSQL = `
 WITH v AS (
-	SELECT i.id, i.up, i.down, i.seq,
-		COALESCE(u.id, d.user_id) AS user_id, d.id AS device_id, g.id AS gateway_node_id, o.id AS outline_node_id
+	SELECT i.id, i.gateway, i.up, i.down, i.seq,
+		d.user_id AS user_id, d.id AS device_id, g.id AS gateway_node_id, o.id AS outline_node_id
 	FROM unnest(?::uuid[], ?::bigint[], ?::text[], ?::text[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[])
 		AS i(id, user_id, device_uuid, gateway, outline_node_id, up, down, seq)
-	LEFT JOIN users u ON u.id = i.user_id
 	LEFT JOIN devices d ON d.device_uuid = i.device_uuid
 	LEFT JOIN gateway_nodes g ON g.name = i.gateway
 	LEFT JOIN outline_nodes o ON o.id = i.outline_node_id
@@ -140,7 +138,7 @@ upd AS (
 		last_seq = GREATEST(s.last_seq, v.seq),
 		updated_at = now()
 	FROM old, v
-	WHERE s.id = old.id AND v.id = old.id AND (
+	WHERE s.id = old.id AND v.id = old.id AND s.gateway_node_name = v.gateway AND (
 		v.up > s.bytes_up OR v.down > s.bytes_down OR v.seq > s.last_seq
 		OR (s.user_id IS NULL AND v.user_id IS NOT NULL)
 		OR (s.device_id IS NULL AND v.device_id IS NOT NULL)

@@ -50,8 +50,13 @@ func (f sessionFixture) ended(t *testing.T, id string, start, end time.Time, seq
 
 func (f sessionFixture) usage(t *testing.T, id string, seq uint64, up, down int64, withUser bool) {
 	t.Helper()
+	f.usageOn(t, id, "gw-a", seq, up, down, withUser)
+}
+
+func (f sessionFixture) usageOn(t *testing.T, id, gateway string, seq uint64, up, down int64, withUser bool) {
+	t.Helper()
 	now := time.Now().UTC()
-	r := schemas.UsageReport{SessionID: id, Seq: seq, GatewayID: "gw-a", Region: "ru-1", DeviceID: f.uuid,
+	r := schemas.UsageReport{SessionID: id, Seq: seq, GatewayID: gateway, Region: "ru-1", DeviceID: f.uuid,
 		OutlineNodeID: f.outline, BytesUp: up, BytesDown: down, StartedAt: now.Add(-time.Minute), ReportedAt: now}
 	if withUser {
 		r.UserID = f.user
@@ -174,31 +179,23 @@ func TestSessionEvents(t *testing.T) {
 	}
 }
 
-func TestUnknownUserUsageIsCreditedByEndedEvent(t *testing.T) {
+func TestUsageOfAnUnknownDeviceCreditsNobody(t *testing.T) {
 	h := newHarness(t)
 	svc := h.start(t, testConfig())
 	f := h.sessionFixture(t)
 	f.uuid = "device-not-registered"
 	id := newSessionID()
-	f.usage(t, id, 1, 300, 400, false)
-	f.settle(t)
-	got, ok := h.session(t, id)
-	if !ok || got.UserID != 0 || got.BytesUp != 0 || got.BytesDown != 0 {
-		t.Fatalf("unattributed session: stored=%v %+v, want a row without user and without totals", ok, got)
-	}
-	if n := h.count(t, `SELECT count(*) FROM usage_periods`); n != 0 {
-		t.Fatalf("usage_periods rows = %d, want none before the user is known", n)
-	}
+	f.usage(t, id, 1, 300, 400, true)
 	f.ended(t, id, time.Now().Add(-time.Minute), time.Now(), 2, 500, 600, schemas.EndReasonClientClosed, "ended:"+id)
 	f.settle(t)
-	got, _ = h.session(t, id)
-	if got.UserID != f.user || got.BytesUp != 500 || got.BytesDown != 600 {
-		t.Errorf("after ended: %+v, want user %d up=500 down=600", got, f.user)
+	got, ok := h.session(t, id)
+	if !ok || got.UserID != 0 || got.BytesUp != 0 || got.BytesDown != 0 || got.EndedAt == nil {
+		t.Fatalf("session of an unknown device: stored=%v %+v, want an ended row without user and without totals", ok, got)
 	}
-	if usage := h.periodUsage(t, f.user); usage != (byteTotals{Up: 500, Down: 600}) {
-		t.Errorf("period usage %+v, want up=500 down=600", usage)
+	if n := h.count(t, `SELECT count(*) FROM usage_periods`); n != 0 {
+		t.Fatalf("usage_periods rows = %d, want none: the reports named user %d, but no device of theirs", n, f.user)
 	}
-	if n := testutil.ToFloat64(svc.svc.m.unattributed); n != 1 {
-		t.Errorf("reports_unattributed_total = %v, want 1", n)
+	if n := testutil.ToFloat64(svc.svc.m.unattributed); n != 2 {
+		t.Errorf("reports_unattributed_total = %v, want 2", n)
 	}
 }

@@ -67,7 +67,7 @@ func TestSweeperClosesSessionsOfLostGateways(t *testing.T) {
 	f.h.publish(t, schemas.SessionSubject(schemas.SessionEndedEvent, "gw-dead"), "ended:"+alreadyEnded, schemas.SessionEnded{
 		SessionID: alreadyEnded, GatewayID: "gw-dead", Region: "ru-1", UserID: f.user, DeviceID: f.uuid,
 		StartedAt: start, EndedAt: start.Add(time.Minute), Seq: 1, Reason: schemas.EndReasonClientClosed})
-	f.usage(t, onDead, 3, 300, 400, true)
+	f.usageOn(t, onDead, "gw-dead", 3, 300, 400, true)
 	f.settle(t)
 	ghostSeen := time.Now().UTC().Add(-5 * time.Minute).Truncate(time.Millisecond)
 	h.exec(t, `UPDATE sessions SET updated_at = ? WHERE id = ?`, ghostSeen, ghostOld)

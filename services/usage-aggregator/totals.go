@@ -50,7 +50,13 @@ func (a sessionTotals) reported() []byteTotals {
 	return a.members
 }
 
+// merge folds b into a; a report of the same session from another gateway is counted but its
+// totals are left out (a session belongs to one gateway, the stored row decides which).
 func (a *sessionTotals) merge(b sessionTotals) {
+	if b.GatewayID != a.GatewayID {
+		a.Reports += b.Reports
+		return
+	}
 	a.members = append(a.reported(), b.reported()...)
 	if b.Seq > a.Seq {
 		a.UserID = firstID(b.UserID, a.UserID)

@@ -45,7 +45,7 @@ func Run(p Process, build func(r Resources) (Runner, error)) error {
 
 	startCtx, cancel := context.WithTimeout(ctx, 15*time.Second)
 	defer cancel()
-	res.NC, err = natsx.Connect(startCtx, natsx.ConnectConfig{URL: p.NATSURL, Name: p.Name}, log)
+	res.NC, err = natsx.Connect(startCtx, natsx.ConnectConfig{URL: p.NATSURL, Name: p.Name, Auth: p.NATSAuth}, log)
 	if err != nil {
 		return fmt.Errorf("%s: %w", EnvNATSURL, err)
 	}

@@ -14,22 +14,29 @@ import (
 const Prefix = "HTTVPS_"
 
 type Env struct {
-	lookup func(string) (string, bool)
-	errs   []error
-	known  map[string]struct{}
+	lookup      func(string) (string, bool)
+	errs        []error
+	known       map[string]struct{}
+	defaultMode string
+	mode        string
 }
 
 func FromOS() *Env { return New(os.LookupEnv) }
 
+// FromMap reads the map; unlike the process environment it defaults to development mode, for
+// tests and for values layered under the environment.
 func FromMap(m map[string]string) *Env {
-	return New(func(k string) (string, bool) {
+	env := New(func(k string) (string, bool) {
 		v, ok := m[k]
 		return v, ok
 	})
+	env.defaultMode = ModeDevelopment
+	return env
 }
 
+// New reads settings through lookup, in production mode unless HTTVPS_ENV says otherwise.
 func New(lookup func(string) (string, bool)) *Env {
-	return &Env{lookup: lookup, known: map[string]struct{}{}}
+	return &Env{lookup: lookup, known: map[string]struct{}{}, defaultMode: ModeProduction}
 }
 
 func (e *Env) raw(name string) (string, bool) {
@@ -59,7 +66,7 @@ func (e *Env) String(name, def string) string {
 func (e *Env) Required(name string) string {
 	v, ok := e.raw(name)
 	if !ok {
-		e.errs = append(e.errs, fmt.Errorf("%s: is required", name))
+		e.errs = append(e.errs, errRequired(name))
 	}
 	return v
 }
@@ -165,3 +172,5 @@ func (e *Env) Known() []string {
 	sort.Strings(out)
 	return out
 }
+
+func errRequired(name string) error { return fmt.Errorf("%s: is required", name) }

@@ -13,11 +13,12 @@ const (
 )
 
 // Use is what the receiver says along with bytes consumed: Flush grants whatever is pending
-// (it has nothing left to consume right now), Drained says nothing of the stream is waiting
-// to be consumed, so the window, not the consumer, is what holds the stream back.
+// (it has nothing left to consume right now), Buffered is what of the stream still waits to
+// be consumed. A consumer that keeps its buffer under a quarter of the window keeps up, so
+// the window, not the consumer, is what holds the stream back.
 type Use struct {
-	Flush   bool
-	Drained bool
+	Flush    bool
+	Buffered int
 }
 
 // Window is the receive window of one stream. The receiver reports what the application
@@ -60,7 +61,7 @@ func (w *Window) Consumed(n int, use Use, rtt time.Duration, now time.Time) (cre
 		return 0, 0
 	}
 	w.epochBytes += w.pending
-	grown := w.tune(use.Drained, rtt, now)
+	grown := w.tune(int64(use.Buffered) <= w.size/grantDivisor, rtt, now)
 	credit = int(w.pending + grown)
 	w.pending = 0
 	return credit, int(grown)
@@ -68,14 +69,14 @@ func (w *Window) Consumed(n int, use Use, rtt time.Duration, now time.Time) (cre
 
 // tune doubles the window when more than half of it was consumed within a few round trips
 // (or growthFloor) and the consumer keeps up; w.mu is held.
-func (w *Window) tune(drained bool, rtt time.Duration, now time.Time) int64 {
+func (w *Window) tune(keepsUp bool, rtt time.Duration, now time.Time) int64 {
 	if w.epochBytes <= w.size/2 {
 		return 0
 	}
 	fraction := float64(w.epochBytes) / float64(w.size)
 	fast := now.Sub(w.epochStart) < max(growthFloor, time.Duration(4*fraction*float64(rtt)))
 	w.epochStart, w.epochBytes = now, 0
-	if !fast || !drained || w.size >= w.max {
+	if !fast || !keepsUp || w.size >= w.max {
 		return 0
 	}
 	grown := w.budget.take(min(w.size, w.max-w.size))

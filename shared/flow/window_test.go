@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-var drained = Use{Drained: true}
+var drained = Use{}
 
 func TestWindowGrants(t *testing.T) {
 	t0 := time.Unix(1000, 0)
@@ -25,7 +25,8 @@ func TestWindowGrants(t *testing.T) {
 		{"a quarter grants it", 1000, 1000, 0, []int{100, 150}, Use{}, time.Millisecond, 0, 1000, 250},
 		{"flush grants what is pending", 1000, 1000, 0, []int{10}, Use{Flush: true}, time.Millisecond, 0, 1000, 10},
 		{"fast drained consumption doubles to max", 1000, 4000, 1 << 20, []int{600, 600, 1200, 1200, 2400}, drained, time.Millisecond, 0, 4000, 6000 + 3000},
-		{"a consumer that falls behind keeps the window", 1000, 4000, 1 << 20, []int{600, 600, 600}, Use{}, time.Millisecond, 0, 1000, 1800},
+		{"a consumer that falls behind keeps the window", 1000, 4000, 1 << 20, []int{600, 600, 600}, Use{Buffered: 600}, time.Millisecond, 0, 1000, 1800},
+		{"a little buffered still keeps up", 1000, 4000, 1 << 20, []int{600}, Use{Buffered: 250}, time.Millisecond, 0, 2000, 1600},
 		{"slow consumption keeps the window", 1000, 4000, 1 << 20, []int{600, 600, 600}, drained, time.Millisecond, time.Second, 1000, 1800},
 		{"a long round trip counts as fast", 1000, 4000, 1 << 20, []int{600}, drained, time.Second, time.Second, 2000, 1600},
 		{"budget caps growth", 1000, 1 << 20, 500, []int{600, 600, 600}, drained, time.Millisecond, 0, 1500, 1800 + 500},

@@ -12,6 +12,7 @@ import (
 type ConnectConfig struct {
 	URL           string
 	Name          string
+	Auth          Auth
 	ReconnectWait time.Duration
 	Timeout       time.Duration
 	BufferSize    int
@@ -51,6 +52,11 @@ func Connect(ctx context.Context, cfg ConnectConfig, log zerolog.Logger) (*nats.
 			ev.Msg("nats async error")
 		}),
 	}
+	auth, err := cfg.Auth.Options()
+	if err != nil {
+		return nil, fmt.Errorf("nats: %w", err)
+	}
+	opts = append(opts, auth...)
 	if cfg.InOrder {
 		opts = append(opts, nats.DontRandomize())
 	}
@@ -59,7 +65,7 @@ func Connect(ctx context.Context, cfg ConnectConfig, log zerolog.Logger) (*nats.
 	}
 	nc, err := nats.Connect(cfg.URL, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("nats: connect to %s: %w", cfg.URL, err)
+		return nil, fmt.Errorf("nats: connect to %s: %w", RedactURLs(cfg.URL), err)
 	}
 	return nc, nil
 }

@@ -47,6 +47,12 @@ type env struct {
 
 func newEnv(t *testing.T, tune func(*gateway.Config)) *env {
 	t.Helper()
+	return newEnvWith(t, tune, nil)
+}
+
+// newEnvWith is newEnv with setup changing the system's config before it starts.
+func newEnvWith(t *testing.T, tune func(*gateway.Config), setup func(*system.Config)) *env {
+	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, log: testkit.Logger(t)}
 	ss, node, err := system.SSServer(ctx, region)
@@ -68,6 +74,9 @@ func newEnv(t *testing.T, tune func(*gateway.Config)) *env {
 		tune(&e.gwCfg)
 	}
 	cfg.Gateways = nil
+	if setup != nil {
+		setup(&cfg)
+	}
 	e.sys = startSystem(t, cfg)
 	e.admin = e.sys.Admin()
 	e.device = e.subscriber(t)

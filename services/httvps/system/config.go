@@ -48,7 +48,10 @@ type Config struct {
 	// NATSFor, when set and not empty for a unit, are the servers that unit connects to, in
 	// order (e.g. a fault-injecting proxy in front of one gateway). kind is "accounts",
 	// "node-registry", "usage-aggregator", "edge", "gateway" or "system"; copy counts from 0.
-	NATSFor      func(kind string, copy int) []string
+	NATSFor func(kind string, copy int) []string
+	// NATSAuth, when set, is the identity a unit connects with (nkey, CA, inbox prefix); kind
+	// and copy as for NATSFor, "system" for the builder's own connection.
+	NATSAuth     func(kind string, copy int) natsx.Auth
 	Embedded     natsx.EmbeddedConfig
 	Streams      natsx.StreamsConfig
 	DatabaseURL  string

@@ -67,8 +67,12 @@ func (s *System) connect(ctx context.Context, kind string, copy int) (*nats.Conn
 		n := len(s.natsURLs)
 		urls = append(append([]string{}, s.natsURLs[copy%n:]...), s.natsURLs[:copy%n]...)
 	}
+	var auth natsx.Auth
+	if s.cfg.NATSAuth != nil {
+		auth = s.cfg.NATSAuth(kind, copy)
+	}
 	name := fmt.Sprintf("httvps %s-%d", kind, copy+1)
-	return natsx.Connect(ctx, natsx.ConnectConfig{URL: strings.Join(urls, ","), Name: name, InOrder: true, ReconnectWait: 100 * time.Millisecond}, s.log)
+	return natsx.Connect(ctx, natsx.ConnectConfig{URL: strings.Join(urls, ","), Name: name, Auth: auth, InOrder: true, ReconnectWait: 100 * time.Millisecond}, s.log)
 }
 
 func (s *System) startDatabase(ctx context.Context) error {

@@ -37,7 +37,7 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	nc, err := natsx.Connect(ctx, natsx.ConnectConfig{URL: cfg.NATSURL, Name: "httvps-gateway " + cfg.GatewayID}, log)
+	nc, err := natsx.Connect(ctx, natsx.ConnectConfig{URL: cfg.NATSURL, Name: "httvps-gateway " + cfg.GatewayID, Auth: cfg.NATSAuth}, log)
 	if err != nil {
 		return err
 	}

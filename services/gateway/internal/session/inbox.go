@@ -190,14 +190,14 @@ func (b *inbox) pop(ctx context.Context) (chunk []byte, fin, ok bool) {
 	}
 }
 
-// written removes the n bytes of the last pop that went upstream and reports whether the
-// queue is now empty.
-func (b *inbox) written(n int) (empty bool) {
+// written removes the n bytes of the last pop that went upstream and returns how many are still
+// queued.
+func (b *inbox) written(n int) (queued int) {
 	b.mu.Lock()
 	b.lent = false
 	if b.gone {
 		b.mu.Unlock()
-		return true
+		return 0
 	}
 	b.queued -= n
 	b.head += n
@@ -212,11 +212,11 @@ func (b *inbox) written(n int) (empty bool) {
 		}
 		freed = segmentSize
 	}
-	empty = b.queued == 0
+	queued = b.queued
 	b.mu.Unlock()
 	b.mem.Release(int64(freed))
 	signal(b.space)
-	return empty
+	return queued
 }
 
 // acked records credit granted back to the client: consumed bytes and growth of the window.

@@ -197,7 +197,7 @@ func (st *stream) pumpUp(conn *upstream.Conn) {
 		}
 		n, err := conn.Write(chunk)
 		st.s.usage.AddUp(n)
-		empty := st.inbox.written(len(chunk))
+		queued := st.inbox.written(len(chunk))
 		if err != nil {
 			if st.ctx.Err() == nil {
 				st.fail(schemas.CodeUpstreamUnreachable, "the connection to the target failed")
@@ -207,7 +207,7 @@ func (st *stream) pumpUp(conn *upstream.Conn) {
 		if st.recv == nil {
 			continue
 		}
-		credit, growth := st.recv.Consumed(len(chunk), flow.Use{Flush: empty, Drained: empty}, st.s.rtt.get(), time.Now())
+		credit, growth := st.recv.Consumed(len(chunk), flow.Use{Flush: queued == 0, Buffered: queued}, st.s.rtt.get(), time.Now())
 		if credit > 0 {
 			st.inbox.acked(credit-growth, growth)
 			st.s.out.sendControl(schemas.StreamWindow{StreamID: st.id, Credit: uint32(credit)})

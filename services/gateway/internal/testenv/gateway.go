@@ -57,7 +57,7 @@ func StartGateway(tb testing.TB, natsURL string, mutate func(*gateway.Config)) *
 		mutate(&cfg)
 	}
 	log := testkit.Logger(tb)
-	nc, err := natsx.Connect(context.Background(), natsx.ConnectConfig{URL: natsURL, Name: "gateway-under-test", ReconnectWait: 50 * time.Millisecond}, log)
+	nc, err := natsx.Connect(context.Background(), natsx.ConnectConfig{URL: natsURL, Name: "gateway-under-test", ReconnectWait: 50 * time.Millisecond, Auth: cfg.NATSAuth}, log)
 	if err != nil {
 		tb.Fatalf("gateway nats: %v", err)
 	}

@@ -1,0 +1,118 @@
+// Package natsauth is the NATS identity model of HTTVPS: one nkey user per gateway and per
+// control-plane service, each allowed only its own subjects and its own inbox prefix. It renders
+// the accounts block of the NATS server configuration and creates the keys.
+package natsauth
+
+import (
+	"fmt"
+
+	"github.com/httvps/httvps/schemas"
+)
+
+// Account is the NATS account every HTTVPS identity lives in.
+const Account = "HTTVPS"
+
+const (
+	RoleService = "service"
+	RoleGateway = "gateway"
+)
+
+// Control-plane identities; the all-in-one process and tests may use others.
+const (
+	Accounts        = schemas.ServiceAccounts
+	NodeRegistry    = schemas.ServiceNodeRegistry
+	UsageAggregator = schemas.ServiceUsageAggregator
+	Edge            = "edge"
+	Operator        = "operator"
+)
+
+// Services lists the control-plane identities in the order they are rendered.
+func Services() []string { return []string{Accounts, NodeRegistry, UsageAggregator, Edge, Operator} }
+
+// Permissions is what one identity may publish and subscribe to.
+type Permissions struct {
+	Publish        []string
+	Subscribe      []string
+	AllowResponses bool
+	// Inbox is the prefix the identity's requests must use (nats.CustomInboxPrefix).
+	Inbox string
+}
+
+// ServiceInbox and GatewayInbox are the inbox prefixes: nobody may subscribe to another's.
+func ServiceInbox(name string) string { return "_INBOX.svc." + name }
+
+func GatewayInbox(id string) string { return "_INBOX.gw." + id }
+
+// GatewayPermissions: its own usage, session and heartbeat subjects and the two RPC subjects;
+// control events and its own inbox. No JetStream API, so no consumer on any stream.
+func GatewayPermissions(id string) (Permissions, error) {
+	if err := schemas.ValidToken(id); err != nil {
+		return Permissions{}, fmt.Errorf("gateway id: %w", err)
+	}
+	return Permissions{
+		Publish: []string{
+			schemas.GatewayUsageSubjects(id),
+			schemas.GatewaySessionSubjects(id),
+			schemas.GatewayHeartbeatSubject(id),
+			schemas.SubjectValidateDevice,
+			schemas.SubjectAssignOutline,
+		},
+		Subscribe: []string{schemas.SubjectControlAll, GatewayInbox(id) + ".>"},
+		Inbox:     GatewayInbox(id),
+	}, nil
+}
+
+// ServicePermissions gives each control-plane service what it serves, consumes and publishes.
+func ServicePermissions(name string) (Permissions, error) {
+	p := Permissions{Inbox: ServiceInbox(name), AllowResponses: true, Subscribe: []string{ServiceInbox(name) + ".>"}}
+	serve := func(subjects ...string) {
+		p.Subscribe = append(p.Subscribe, subjects...)
+		p.Subscribe = append(p.Subscribe, microSubjects(name)...)
+	}
+	switch name {
+	case Accounts:
+		serve(append([]string{schemas.SubjectValidateDevice}, adminSubjects(name)...)...)
+		p.Publish = []string{schemas.SubjectControlAll}
+	case NodeRegistry:
+		serve(append([]string{schemas.SubjectAssignOutline}, adminSubjects(name)...)...)
+		p.Publish = append(consume(schemas.StreamSessions, schemas.ConsumerSessionsRegistry),
+			consume(schemas.StreamHeartbeats, schemas.ConsumerHeartbeatsRegistry)...)
+	case UsageAggregator:
+		serve(adminSubjects(name)...)
+		p.Publish = append([]string{schemas.SubjectControlAll, schemas.SubjectSessionEndedAll},
+			consume(schemas.StreamUsage, schemas.ConsumerUsageAggregator)...)
+		p.Publish = append(p.Publish, consume(schemas.StreamSessions, schemas.ConsumerSessionsAggregator)...)
+	case Edge:
+		p.AllowResponses = false
+		p.Publish = []string{schemas.SubjectValidateDevice, schemas.SubjectAssignOutline, schemas.SubjectAdminPrefix + ".>",
+			schemas.SubjectUsageAll, schemas.SubjectHeartbeatAll, "$JS.API.INFO", "$SRV.PING.>"}
+	case Operator:
+		p.Publish = []string{"$JS.API.>", "$SRV.>", schemas.SubjectAdminPrefix + ".>"}
+		p.Subscribe = append(p.Subscribe, schemas.SubjectUsageAll, schemas.SubjectSessionAll, schemas.SubjectHeartbeatAll, schemas.SubjectControlAll)
+	default:
+		return Permissions{}, fmt.Errorf("%q is not an HTTVPS service identity (known: %v)", name, Services())
+	}
+	return p, nil
+}
+
+func adminSubjects(owner string) []string {
+	var out []string
+	for _, c := range schemas.AdminCommandsOf(owner) {
+		out = append(out, c.Subject())
+	}
+	return out
+}
+
+// microSubjects are the discovery subjects ($SRV PING, INFO, STATS) of one nats micro service.
+func microSubjects(name string) []string {
+	return []string{"$SRV.*", "$SRV.*." + name, "$SRV.*." + name + ".*"}
+}
+
+// consume is what a pull consumer on one durable needs: its info, the next batch and the acks.
+func consume(stream, durable string) []string {
+	return []string{
+		"$JS.API.CONSUMER.INFO." + stream + "." + durable,
+		"$JS.API.CONSUMER.MSG.NEXT." + stream + "." + durable,
+		"$JS.ACK." + stream + "." + durable + ".>",
+	}
+}
