@@ -55,4 +55,5 @@ deps-run:
 	deploy/scripts/deps.sh run
 
 clean-data:
+	@if [ -f .data/postgres.location ]; then rm -rf "$$(cat .data/postgres.location)"; fi
 	rm -rf .data

@@ -44,6 +44,8 @@ const (
 	LimitAddressSessions LimitKind = "address_sessions"
 	LimitHandshakes      LimitKind = "handshakes"
 	LimitStreamOpenRate  LimitKind = "stream_open_rate"
+	LimitFlows           LimitKind = "udp_flows"
+	LimitDatagram        LimitKind = "datagram_size"
 )
 
 var AllErrorCodes = []ErrorCode{

@@ -100,7 +100,7 @@ func TestContractCatalogue(t *testing.T) {
 }
 
 // Exported struct types never sent on their own: nested in a contract, or tables such as AdminCommand.
-var nestedTypes = []string{"RPCError", "DeviceInfo", "SubscriptionInfo", "AccountLimits", "OutlineAssignment", "SessionLimits", "Contract", "AdminCommand"}
+var nestedTypes = []string{"RPCError", "DeviceInfo", "SubscriptionInfo", "AccountLimits", "OutlineAssignment", "SessionLimits", "Contract", "AdminCommand", "OutlineDialCount"}
 
 func TestEveryMessageTypeHasAContract(t *testing.T) {
 	var names []string
@@ -124,23 +124,24 @@ func TestSchemaEnumsMatchGo(t *testing.T) {
 		{"error codes", schemas.CommonFile, []string{"$defs", "errorCode", "enum"}, strs(schemas.AllErrorCodes...)},
 		{"limit kinds", schemas.CommonFile, []string{"$defs", "limitKind", "enum"},
 			strs(schemas.LimitTraffic, schemas.LimitDevices, schemas.LimitStreams, schemas.LimitFrame,
-				schemas.LimitMemory, schemas.LimitGatewaySessions, schemas.LimitAddressSessions, schemas.LimitHandshakes, schemas.LimitStreamOpenRate)},
+				schemas.LimitMemory, schemas.LimitGatewaySessions, schemas.LimitAddressSessions, schemas.LimitHandshakes, schemas.LimitStreamOpenRate,
+				schemas.LimitFlows, schemas.LimitDatagram)},
 		{"features", schemas.CommonFile, []string{"$defs", "feature", "enum"},
-			strs(schemas.FeatureBinary, schemas.FeatureFlowControl, schemas.FeatureStreamConfirm)},
+			strs(schemas.FeatureBinary, schemas.FeatureFlowControl, schemas.FeatureStreamConfirm, schemas.FeatureUDP)},
 		{"frame types", schemas.CommonFile, []string{"$defs", "frameType", "enum"},
 			strs(schemas.FrameHello, schemas.FrameHelloOK, schemas.FrameError, schemas.FrameStreamOpen, schemas.FrameStreamData,
-				schemas.FrameStreamClose, schemas.FrameStreamWindow, schemas.FrameStreamOK, schemas.FramePing, schemas.FramePong)},
+				schemas.FrameStreamClose, schemas.FrameStreamWindow, schemas.FrameStreamOK, schemas.FrameUDPData, schemas.FrameUDPClose, schemas.FramePing, schemas.FramePong)},
 		{"control scopes", "control-event.schema.json", []string{"properties", "scope", "enum"},
-			strs(schemas.ScopeUser, schemas.ScopeDevice, schemas.ScopeSession, schemas.ScopeGateway)},
+			strs(schemas.ScopeUser, schemas.ScopeDevice, schemas.ScopeSession, schemas.ScopeGateway, schemas.ScopeOutlineNode)},
 		{"control whats", "control-event.schema.json", []string{"properties", "what", "enum"},
-			strs(schemas.ControlKick, schemas.ControlLimit, schemas.ControlRevoke)},
+			strs(schemas.ControlKick, schemas.ControlLimit, schemas.ControlRevoke, schemas.ControlMove)},
 		{"gateway statuses", "gateway-heartbeat.schema.json", []string{"properties", "status", "enum"},
 			strs(schemas.GatewayStatusOnline, schemas.GatewayStatusDraining, schemas.GatewayStatusOffline)},
 		{"health statuses", "outline-heartbeat.schema.json", []string{"properties", "health_status", "enum"},
 			strs(schemas.HealthHealthy, schemas.HealthUnhealthy, schemas.HealthOffline)},
 		{"end reasons", "session-ended.schema.json", []string{"properties", "reason", "enum"},
 			strs(schemas.EndReasonClientClosed, schemas.EndReasonKicked, schemas.EndReasonLimit, schemas.EndReasonRevoked,
-				schemas.EndReasonProtocol, schemas.EndReasonIdle, schemas.EndReasonShutdown, schemas.EndReasonGatewayLost)},
+				schemas.EndReasonProtocol, schemas.EndReasonIdle, schemas.EndReasonShutdown, schemas.EndReasonGatewayLost, schemas.EndReasonGatewayRestarted)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,6 +11,8 @@ const (
 	FrameStreamClose  FrameType = "stream_close"
 	FrameStreamWindow FrameType = "stream_window"
 	FrameStreamOK     FrameType = "stream_ok"
+	FrameUDPData      FrameType = "udp_data"
+	FrameUDPClose     FrameType = "udp_close"
 	FramePing         FrameType = "ping"
 	FramePong         FrameType = "pong"
 )
@@ -19,6 +21,7 @@ const (
 	FeatureBinary        = "binary"
 	FeatureFlowControl   = "flow_control"
 	FeatureStreamConfirm = "stream_confirm"
+	FeatureUDP           = "udp"
 )
 
 type Hello struct {
@@ -44,6 +47,10 @@ type SessionLimits struct {
 	InitialWindow  int `json:"initial_window,omitempty"`
 	MaxWindow      int `json:"max_window,omitempty"`
 	SessionWindow  int `json:"session_window,omitempty"`
+	MaxFlows       int `json:"max_flows,omitempty"`
+	MaxDatagram    int `json:"max_datagram,omitempty"`
+	UDPRate        int `json:"udp_rate,omitempty"`
+	UDPIdleMS      int `json:"udp_idle_timeout_ms,omitempty"`
 	PingIntervalMS int `json:"ping_interval_ms"`
 	IdleTimeoutMS  int `json:"idle_timeout_ms"`
 }
@@ -52,6 +59,7 @@ type ErrorFrame struct {
 	Type     FrameType `json:"type"`
 	Code     ErrorCode `json:"code"`
 	StreamID *uint32   `json:"stream_id,omitempty"`
+	FlowID   *uint32   `json:"flow_id,omitempty"`
 	Message  string    `json:"message,omitempty"`
 	Limit    LimitKind `json:"limit,omitempty"`
 }
@@ -86,6 +94,25 @@ type StreamWindow struct {
 type StreamOK struct {
 	Type     FrameType `json:"type"`
 	StreamID uint32    `json:"stream_id"`
+}
+
+// UDPData is one datagram of a UDP flow (feature udp), never split. Addr is the target
+// host:port from the client and the source ip:port from the gateway.
+type UDPData struct {
+	Type    FrameType `json:"type"`
+	FlowID  uint32    `json:"flow_id"`
+	Addr    string    `json:"addr"`
+	Payload []byte    `json:"payload"`
+}
+
+// UDPClose ends a UDP flow: from the client when it is done, from the gateway with the code
+// of why (IDLE_TIMEOUT, LIMIT_REACHED with limit udp_flows, UPSTREAM_UNREACHABLE).
+type UDPClose struct {
+	Type    FrameType `json:"type"`
+	FlowID  uint32    `json:"flow_id"`
+	Code    ErrorCode `json:"code,omitempty"`
+	Limit   LimitKind `json:"limit,omitempty"`
+	Message string    `json:"message,omitempty"`
 }
 
 type Ping struct {

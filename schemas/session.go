@@ -5,6 +5,7 @@ import "time"
 type SessionStarted struct {
 	SessionID     string    `json:"session_id"`
 	GatewayID     string    `json:"gateway_id"`
+	BootID        string    `json:"boot_id,omitempty"`
 	Region        string    `json:"region"`
 	UserID        int64     `json:"user_id"`
 	DeviceID      string    `json:"device_id"`
@@ -17,6 +18,7 @@ type SessionStarted struct {
 type SessionEnded struct {
 	SessionID     string    `json:"session_id"`
 	GatewayID     string    `json:"gateway_id"`
+	BootID        string    `json:"boot_id,omitempty"`
 	Region        string    `json:"region"`
 	UserID        int64     `json:"user_id"`
 	DeviceID      string    `json:"device_id"`
@@ -38,4 +40,15 @@ const (
 	EndReasonIdle         = "idle_timeout"
 	EndReasonShutdown     = "gateway_shutdown"
 	EndReasonGatewayLost  = "gateway_lost"
+	// EndReasonGatewayRestarted ends the sessions of an older boot when a gateway starts again.
+	EndReasonGatewayRestarted = "gateway_restarted"
 )
+
+// GatewayBoot is published on httvps.session.boot.<gateway_id> when a gateway process starts:
+// the sessions of any other boot of that gateway id are over.
+type GatewayBoot struct {
+	GatewayID string    `json:"gateway_id"`
+	BootID    string    `json:"boot_id"`
+	Region    string    `json:"region"`
+	BootedAt  time.Time `json:"booted_at"`
+}

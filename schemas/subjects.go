@@ -2,6 +2,7 @@ package schemas
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -9,6 +10,7 @@ const (
 	StreamUsage      = "USAGE"
 	StreamSessions   = "SESSIONS"
 	StreamHeartbeats = "HEARTBEATS"
+	StreamControl    = "CONTROL"
 
 	SubjectUsageAll     = "httvps.usage.>"
 	SubjectSessionAll   = "httvps.session.>"
@@ -19,6 +21,9 @@ const (
 	SubjectOutlineHeartbeatAll = "httvps.heartbeat.outline.*"
 	SubjectSessionStartedAll   = "httvps.session.started.*"
 	SubjectSessionEndedAll     = "httvps.session.ended.*"
+	SubjectOutlineDialsAll     = "httvps.health.dials.*"
+	SubjectOutlineMoveAll      = "httvps.control.outline_node.*.move"
+	SubjectSessionBootAll      = "httvps.session.boot.*"
 
 	SubjectValidateDevice = "httvps.rpc.accounts.validate-device"
 	SubjectAssignOutline  = "httvps.rpc.nodes.assign-outline"
@@ -30,6 +35,7 @@ const (
 	ConsumerUsageAggregator    = "usage-aggregator"
 	ConsumerSessionsAggregator = "usage-aggregator-sessions"
 	ConsumerSessionsRegistry   = "node-registry-sessions"
+	ConsumerBootsAggregator    = "usage-aggregator-boots"
 	ConsumerHeartbeatsRegistry = "node-registry-heartbeats"
 
 	HeaderMsgID = "Nats-Msg-Id"
@@ -42,6 +48,7 @@ type SessionEvent string
 const (
 	SessionStartedEvent SessionEvent = "started"
 	SessionEndedEvent   SessionEvent = "ended"
+	SessionBootEvent    SessionEvent = "boot"
 )
 
 type ControlScope string
@@ -51,6 +58,8 @@ const (
 	ScopeDevice  ControlScope = "device"
 	ScopeSession ControlScope = "session"
 	ScopeGateway ControlScope = "gateway"
+	// ScopeOutlineNode events name an Outline node; sessions on it move to another node.
+	ScopeOutlineNode ControlScope = "outline_node"
 )
 
 type ControlWhat string
@@ -59,6 +68,7 @@ const (
 	ControlKick   ControlWhat = "kick"
 	ControlLimit  ControlWhat = "limit"
 	ControlRevoke ControlWhat = "revoke"
+	ControlMove   ControlWhat = "move"
 )
 
 func ValidToken(s string) error {
@@ -105,12 +115,31 @@ func OutlineHeartbeatSubject(nodeID int64) string {
 	return fmt.Sprintf("httvps.heartbeat.outline.%d", nodeID)
 }
 
+// OutlineDialsSubject carries a gateway's dial outcomes per Outline node (core NATS, queue
+// group of node-registry).
+func OutlineDialsSubject(gatewayID string) string {
+	return "httvps.health.dials." + token(gatewayID)
+}
+
+// OutlineMoveSubject tells every gateway to move its sessions off an Outline node.
+func OutlineMoveSubject(nodeID int64) string {
+	return ControlSubject(ScopeOutlineNode, strconv.FormatInt(nodeID, 10), ControlMove)
+}
+
 func AdminSubject(resource, verb string) string {
 	return SubjectAdminPrefix + "." + token(resource) + "." + token(verb)
 }
 
 func ControlSubject(scope ControlScope, id string, what ControlWhat) string {
 	return "httvps.control." + string(scope) + "." + token(id) + "." + string(what)
+}
+
+// BootMsgID deduplicates the retries of one boot announcement.
+func BootMsgID(bootID string) string { return "boot:" + bootID }
+
+// ControlMsgID deduplicates the retries of one control event.
+func ControlMsgID(ev ControlEvent) string {
+	return fmt.Sprintf("%s:%s:%s:%d", ev.Scope, token(ev.ID), ev.What, ev.IssuedAt.UnixNano())
 }
 
 func UsageMsgID(sessionID string, seq uint64) string {

@@ -28,6 +28,8 @@ func TestSubjectBuilders(t *testing.T) {
 		{"control device revoke", schemas.ControlSubject(schemas.ScopeDevice, "3f2b9c1e", schemas.ControlRevoke), "httvps.control.device.3f2b9c1e.revoke", schemas.SubjectControlAll},
 		{"control sanitised", schemas.ControlSubject(schemas.ScopeSession, "a.b*c", schemas.ControlLimit), "httvps.control.session.a_b_c.limit", schemas.SubjectControlAll},
 		{"control event", schemas.ControlEvent{Scope: schemas.ScopeGateway, ID: "gw-1", What: schemas.ControlKick}.Subject(), "httvps.control.gateway.gw-1.kick", schemas.SubjectControlAll},
+		{"outline dials", schemas.OutlineDialsSubject("gw-1"), "httvps.health.dials.gw-1", schemas.SubjectOutlineDialsAll},
+		{"outline move", schemas.OutlineMoveSubject(7), "httvps.control.outline_node.7.move", schemas.SubjectOutlineMoveAll},
 		{"admin", schemas.AdminSubject(schemas.ResourceDevices, schemas.VerbSetStatus), "httvps.rpc.admin.devices.set-status", "httvps.rpc.admin.*.*"},
 		{"admin outline nodes", schemas.AdminSubject(schemas.ResourceOutlineNodes, schemas.VerbList), "httvps.rpc.admin.outline-nodes.list", "httvps.rpc.admin.*.*"},
 		{"admin sanitised", schemas.AdminSubject("users.x", "get >"), "httvps.rpc.admin.users_x.get__", "httvps.rpc.admin.*.*"},

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Makes what docker-compose.yml needs and the repository must not hold: .env with random secrets,
-# one NATS nkey per service and for the gateway gw-compose-1 with the matching accounts block, and
+# one NATS nkey per service, for the gateway gw-compose-1 and for the agent of Outline node 1 with
+# the matching accounts block, and
 # development TLS certificates. Safe to run again: what exists is kept.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -18,6 +19,9 @@ fi
 "${identity[@]}" init -dir "$secrets/identities" -config "$secrets/nats-auth/accounts.conf"
 if [ ! -f "$secrets/identities/gateway-gw-compose-1.pub" ]; then
   "${identity[@]}" add-gateway -dir "$secrets/identities" -config "$secrets/nats-auth/accounts.conf" gw-compose-1
+fi
+if [ ! -f "$secrets/identities/agent-1.pub" ]; then
+  "${identity[@]}" add-agent -dir "$secrets/identities" -config "$secrets/nats-auth/accounts.conf" 1
 fi
 if [ ! -f "$secrets/tls/ca.pem" ]; then
   "${identity[@]}" dev-tls -dir "$secrets/tls"

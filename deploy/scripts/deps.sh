@@ -16,6 +16,8 @@ if [ "$mode" != run ]; then
   command -v ss-server >/dev/null 2>&1 || need+=(shadowsocks-libev)
   command -v curl >/dev/null 2>&1 || need+=(curl)
   command -v jq >/dev/null 2>&1 || need+=(jq)
+  command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+  command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 fi
 
 if [ ${#need[@]} -gt 0 ]; then
@@ -27,5 +29,7 @@ if [ ${#need[@]} -gt 0 ]; then
   $sudo apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
   if command -v systemctl >/dev/null 2>&1; then
     $sudo systemctl disable --now shadowsocks-libev >/dev/null 2>&1 || true
+    # promtool is what the tests need; the server the package starts would take port 9090.
+    $sudo systemctl disable --now prometheus >/dev/null 2>&1 || true
   fi
 fi

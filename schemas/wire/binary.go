@@ -52,7 +52,7 @@ func DecodeBinary(msg []byte) (any, error) {
 	}
 	id := binary.BigEndian.Uint32(msg[1:BinaryHeaderSize])
 	if id == 0 {
-		return nil, protocolError("binary message names stream 0")
+		return nil, protocolError("binary message names stream 0 (or flow 0)")
 	}
 	body := msg[BinaryHeaderSize:]
 	switch BinaryType(msg[0]) {
@@ -67,6 +67,8 @@ func DecodeBinary(msg []byte) (any, error) {
 			return nil, streamError(id, "stream_window credit must be positive")
 		}
 		return schemas.StreamWindow{Type: schemas.FrameStreamWindow, StreamID: id, Credit: credit}, nil
+	case BinaryUDPData:
+		return decodeBinaryUDPData(id, body)
 	default:
 		return nil, protocolError("unknown binary frame type 0x%02x", msg[0])
 	}

@@ -43,6 +43,10 @@ func DecodeText(msg []byte) (any, error) {
 		return decodeStreamWindow(msg)
 	case schemas.FrameStreamOK:
 		return decodeStream(msg, *probe.Type, func(f schemas.StreamOK) uint32 { return f.StreamID })
+	case schemas.FrameUDPData:
+		return decodeUDPData(msg)
+	case schemas.FrameUDPClose:
+		return decodeUDPClose(msg)
 	case schemas.FramePing:
 		return decodeAny[schemas.Ping](msg)
 	case schemas.FramePong:
@@ -205,6 +209,12 @@ func AppendJSON(dst []byte, frame any) ([]byte, error) {
 		v = f
 	case schemas.StreamOK:
 		f.Type = schemas.FrameStreamOK
+		v = f
+	case schemas.UDPData:
+		f.Type = schemas.FrameUDPData
+		v = f
+	case schemas.UDPClose:
+		f.Type = schemas.FrameUDPClose
 		v = f
 	case schemas.Ping:
 		f.Type = schemas.FramePing

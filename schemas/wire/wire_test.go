@@ -148,6 +148,9 @@ func TestAppendJSONRoundTrip(t *testing.T) {
 		schemas.StreamClose{StreamID: 2, Code: schemas.CodeUpstreamUnreachable, Message: "refused"},
 		schemas.StreamWindow{StreamID: 2, Credit: 10},
 		schemas.StreamOK{StreamID: 7},
+		schemas.UDPData{FlowID: 3, Addr: "[2001:db8::1]:53", Payload: []byte{0, 1, 255}},
+		schemas.UDPClose{FlowID: 3, Code: schemas.CodeLimitReached, Limit: schemas.LimitFlows, Message: "cap"},
+		schemas.ErrorFrame{Code: schemas.CodeTargetForbidden, FlowID: ptr(uint32(5)), Message: "no"},
 		schemas.Ping{ID: 1},
 		schemas.Pong{ID: 1},
 	}
@@ -197,6 +200,12 @@ func withType(f any) any {
 		return v
 	case schemas.StreamOK:
 		v.Type = schemas.FrameStreamOK
+		return v
+	case schemas.UDPData:
+		v.Type = schemas.FrameUDPData
+		return v
+	case schemas.UDPClose:
+		v.Type = schemas.FrameUDPClose
 		return v
 	case schemas.Ping:
 		v.Type = schemas.FramePing

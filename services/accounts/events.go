@@ -1,29 +1,29 @@
 package accounts
 
 import (
-	"encoding/json"
+	"context"
 	"strconv"
 	"time"
 
 	"github.com/httvps/httvps/schemas"
 	"github.com/httvps/httvps/shared/logging"
-	"github.com/nats-io/nats.go"
+	"github.com/httvps/httvps/shared/natsx"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/rs/zerolog"
 )
 
 type events struct {
-	nc  *nats.Conn
-	log zerolog.Logger
-	m   *metrics
+	js      jetstream.JetStream
+	timeout time.Duration
+	log     zerolog.Logger
+	m       *metrics
 }
 
+// publish stores the event in the CONTROL stream; gateways away at the time replay it, and
+// re-validation covers one that could not be stored.
 func (e events) publish(ev schemas.ControlEvent) {
-	ev.IssuedAt = time.Now().UTC()
 	subject := ev.Subject()
-	data, err := json.Marshal(ev)
-	if err == nil {
-		err = e.nc.Publish(subject, data)
-	}
+	ev, err := natsx.PublishControl(context.Background(), e.js, ev, e.timeout)
 	if err != nil {
 		e.m.eventErrors.Inc()
 		e.log.Error().Err(err).Str(logging.FieldSubject, subject).Str(logging.FieldCode, string(ev.Code)).Msg("publish control event")

@@ -12,6 +12,7 @@ import (
 	"github.com/httvps/httvps/shared/logging"
 	"github.com/httvps/httvps/shared/rpc"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 	"github.com/nats-io/nats.go/micro"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
@@ -67,6 +68,10 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		return nil, err
 	}
 	log := logging.For(deps.Log, schemas.ServiceAccounts)
+	js, err := jetstream.New(deps.NC)
+	if err != nil {
+		return nil, fmt.Errorf("accounts: jetstream: %w", err)
+	}
 	return &Service{
 		cfg:      cfg,
 		nc:       deps.NC,
@@ -76,7 +81,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		tokens:   tokens,
 		states:   &stateReader{db: deps.DB.DB},
 		lastSeen: newLastSeen(deps.DB, log.With().Str(logging.FieldComponent, "last_seen").Logger(), m, cfg.LastSeenBatch),
-		events:   events{nc: deps.NC, log: log, m: m},
+		events:   events{js: js, timeout: cfg.RequestTimeout, log: log, m: m},
 		ready:    make(chan struct{}),
 	}, nil
 }

@@ -30,6 +30,7 @@ require (
 	github.com/httvps/httvps/services/accounts v0.0.0 // indirect
 	github.com/httvps/httvps/services/edge v0.0.0 // indirect
 	github.com/httvps/httvps/services/node-registry v0.0.0 // indirect
+	github.com/httvps/httvps/services/outline-agent v0.0.0 // indirect
 	github.com/httvps/httvps/services/usage-aggregator v0.0.0 // indirect
 	github.com/jinzhu/inflection v1.0.0 // indirect
 	github.com/klauspost/compress v1.20.3 // indirect
@@ -42,6 +43,8 @@ require (
 	github.com/nats-io/nats-server/v2 v2.15.2 // indirect
 	github.com/nats-io/nkeys v0.4.16 // indirect
 	github.com/nats-io/nuid v1.0.1 // indirect
+	github.com/oschwald/geoip2-golang v1.11.0 // indirect
+	github.com/oschwald/maxminddb-golang v1.13.1 // indirect
 	github.com/prometheus/client_model v0.6.3 // indirect
 	github.com/prometheus/common v0.72.0 // indirect
 	github.com/prometheus/procfs v0.22.0 // indirect
@@ -80,6 +83,7 @@ replace (
 	github.com/httvps/httvps/services/gateway => ../gateway
 	github.com/httvps/httvps/services/httvps => ../httvps
 	github.com/httvps/httvps/services/node-registry => ../node-registry
+	github.com/httvps/httvps/services/outline-agent => ../outline-agent
 	github.com/httvps/httvps/services/usage-aggregator => ../usage-aggregator
 	github.com/httvps/httvps/shared => ../../shared
 )

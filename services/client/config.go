@@ -27,6 +27,7 @@ const (
 	EnvBinary      = "HTTVPS_CLIENT_BINARY"
 	EnvFlowControl = "HTTVPS_CLIENT_FLOW_CONTROL"
 	EnvConfirm     = "HTTVPS_CLIENT_STREAM_CONFIRM"
+	EnvUDP         = "HTTVPS_CLIENT_UDP"
 	EnvJSON        = "HTTVPS_CLIENT_JSON"
 	EnvMaxWindow   = "HTTVPS_CLIENT_MAX_WINDOW"
 	EnvSOCKS       = "HTTVPS_CLIENT_SOCKS"
@@ -56,10 +57,12 @@ type Config struct {
 	Platform      string
 
 	// Binary asks for binary stream frames, FlowControl for per-stream credit and Confirm for
-	// stream confirmation; all three are on by default. SpecOnly turns the three off.
+	// stream confirmation, UDP for UDP flows (Session.ListenUDP, SOCKS5 UDP ASSOCIATE); all
+	// four are on by default. SpecOnly turns them off.
 	Binary      bool
 	FlowControl bool
 	Confirm     bool
+	UDP         bool
 
 	// MaxWindow is the largest receive window one stream grows to with flow control;
 	// SessionWindow bounds the growth of all streams of a session together.
@@ -95,6 +98,7 @@ func DefaultConfig() Config {
 		Binary:        true,
 		FlowControl:   true,
 		Confirm:       true,
+		UDP:           true,
 		MaxWindow:     8 << 20,
 		SessionWindow: 32 << 20,
 		RecvBuffer:    256 << 10,
@@ -109,7 +113,7 @@ func DefaultConfig() Config {
 
 // SpecOnly turns off every negotiated feature: JSON frames as in the specification.
 func (c *Config) SpecOnly() {
-	c.Binary, c.FlowControl, c.Confirm = false, false, false
+	c.Binary, c.FlowControl, c.Confirm, c.UDP = false, false, false, false
 }
 
 // LoadConfig reads the HTTVPS_CLIENT_* variables over the defaults; problems are collected in
@@ -128,6 +132,7 @@ func LoadConfig(env *config.Env) Config {
 		Binary:        env.Bool(EnvBinary, d.Binary),
 		FlowControl:   env.Bool(EnvFlowControl, d.FlowControl),
 		Confirm:       env.Bool(EnvConfirm, d.Confirm),
+		UDP:           env.Bool(EnvUDP, d.UDP),
 		MaxWindow:     env.Int(EnvMaxWindow, d.MaxWindow, 16<<10, 1<<30),
 		SessionWindow: d.SessionWindow,
 		DialTimeout:   env.Duration(EnvDialTimeout, d.DialTimeout, 100*time.Millisecond),

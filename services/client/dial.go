@@ -115,6 +115,9 @@ func features(cfg Config) []string {
 	if cfg.Confirm {
 		f = append(f, schemas.FeatureStreamConfirm)
 	}
+	if cfg.UDP {
+		f = append(f, schemas.FeatureUDP)
+	}
 	return f
 }
 

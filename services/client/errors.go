@@ -15,6 +15,8 @@ type GatewayError struct {
 	Message  string
 	StreamID uint32
 	Stream   bool
+	// FlowID names the UDP flow of a udp_close or of a refused datagram.
+	FlowID uint32
 	// Handshake is true when the gateway refused the hello.
 	Handshake bool
 }

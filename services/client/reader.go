@@ -153,6 +153,8 @@ func (s *Session) handle(kind int, msg []byte) error {
 				st.onFail(&GatewayError{Code: f.Code, Message: f.Message, StreamID: f.StreamID, Stream: true})
 			}
 		}
+	case schemas.UDPData, schemas.UDPClose:
+		s.onUDP(f, copyPayload)
 	case schemas.ErrorFrame:
 		s.onError(f)
 	case schemas.Ping:
@@ -166,6 +168,10 @@ func (s *Session) handle(kind int, msg []byte) error {
 }
 
 func (s *Session) onError(f schemas.ErrorFrame) {
+	if f.FlowID != nil {
+		s.onFlowError(f)
+		return
+	}
 	ge := &GatewayError{Code: f.Code, Limit: f.Limit, Message: f.Message}
 	if f.StreamID != nil {
 		ge.StreamID, ge.Stream = *f.StreamID, true

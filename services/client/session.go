@@ -46,6 +46,8 @@ type Session struct {
 	binary   bool
 	flow     bool
 	confirm  bool
+	udp      bool
+	flows    udpFlows
 	chunk    int
 	window   int
 	budget   *flow.Budget
@@ -75,7 +77,7 @@ func newSession(conn *websocket.Conn, cfg Config, ok schemas.HelloOK, log zerolo
 	s := &Session{
 		cfg: cfg, conn: conn, id: ok.SessionID, features: ok.Features,
 		binary: negotiated(ok, schemas.FeatureBinary), flow: negotiated(ok, schemas.FeatureFlowControl),
-		confirm: negotiated(ok, schemas.FeatureStreamConfirm),
+		confirm: negotiated(ok, schemas.FeatureStreamConfirm), udp: negotiated(ok, schemas.FeatureUDP),
 		streams: map[uint32]*Stream{}, done: make(chan struct{}), readerDone: make(chan struct{}),
 	}
 	s.log = log.With().Str(logging.FieldSession, s.id).Logger()
@@ -217,6 +219,7 @@ func (s *Session) end(cause error) {
 			pinger.Stop()
 		}
 		s.failStreams(err)
+		s.failFlows(err)
 		s.conn.Close()
 		close(s.done)
 		if cause != nil {

@@ -24,8 +24,8 @@ type Opener interface {
 	OpenStream(ctx context.Context, target string) (*Stream, error)
 }
 
-// SOCKSServer is a SOCKS5 front end (CONNECT only, no authentication) that carries every
-// connection in a stream.
+// SOCKSServer is a SOCKS5 front end (CONNECT and UDP ASSOCIATE, no authentication) that
+// carries every connection in a stream and every UDP association in a UDP flow.
 type SOCKSServer struct {
 	Opener Opener
 	Log    zerolog.Logger
@@ -99,6 +99,10 @@ func (srv *SOCKSServer) handle(ctx context.Context, conn net.Conn) {
 			_ = socks5.WriteReply(conn, se.Reply, netip.AddrPort{})
 		}
 		srv.Log.Debug().Err(err).Msg("socks request refused")
+		return
+	}
+	if req.Command == socks5.CmdUDPAssociate {
+		srv.associate(ctx, conn)
 		return
 	}
 	st, err := srv.open(ctx, req.Target())

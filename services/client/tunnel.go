@@ -156,17 +156,30 @@ func (t *Tunnel) clear(s *Session) {
 // OpenStream opens a stream on the current session, waiting (until ctx ends) while the tunnel
 // reconnects.
 func (t *Tunnel) OpenStream(ctx context.Context, target string) (*Stream, error) {
+	return onSession(ctx, t, func(s *Session) (*Stream, error) { return s.OpenStream(ctx, target) })
+}
+
+// ListenUDP opens a UDP flow on the current session, waiting (until ctx ends) while the tunnel
+// reconnects. The flow ends with its session.
+func (t *Tunnel) ListenUDP(ctx context.Context) (*UDPConn, error) {
+	return onSession(ctx, t, func(s *Session) (*UDPConn, error) { return s.ListenUDP(ctx) })
+}
+
+// onSession runs open on the current session; a session that ended meanwhile is dropped and
+// the next one is waited for.
+func onSession[T any](ctx context.Context, t *Tunnel, open func(*Session) (T, error)) (T, error) {
+	var zero T
 	for {
 		t.mu.Lock()
 		s, ready, stopped := t.cur, t.ready, t.stopped
 		t.mu.Unlock()
 		if stopped != nil {
-			return nil, stopped
+			return zero, stopped
 		}
 		if s != nil {
-			st, err := s.OpenStream(ctx, target)
+			v, err := open(s)
 			if err == nil || !errors.Is(err, ErrSessionClosed) {
-				return st, err
+				return v, err
 			}
 			t.clear(s)
 			continue
@@ -174,7 +187,7 @@ func (t *Tunnel) OpenStream(ctx context.Context, target string) (*Stream, error)
 		select {
 		case <-ready:
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return zero, ctx.Err()
 		}
 	}
 }

@@ -79,8 +79,12 @@ func (s *Service) gatewayHeartbeat(c *fiber.Ctx) error {
 type outlineHeartbeatBody struct {
 	NodeID            int64   `json:"node_id"`
 	HealthStatus      string  `json:"health_status"`
+	Reason            string  `json:"reason"`
 	ActiveConnections int64   `json:"active_connections"`
+	BytesPerSec       float64 `json:"bytes_per_sec"`
 	Load              float64 `json:"load"`
+	ProbeMS           float64 `json:"probe_ms"`
+	IntervalSeconds   float64 `json:"interval_seconds"`
 	SentAt            *string `json:"sent_at"`
 
 	heartbeat schemas.OutlineHeartbeat
@@ -93,9 +97,15 @@ func (b *outlineHeartbeatBody) validate() *apiError {
 	if b.ActiveConnections < 0 {
 		f.fail("active_connections", "must not be negative")
 	}
-	if b.Load < 0 {
-		f.fail("load", "must not be negative")
+	for _, r := range []struct {
+		name string
+		v    float64
+	}{{"bytes_per_sec", b.BytesPerSec}, {"load", b.Load}, {"probe_ms", b.ProbeMS}, {"interval_seconds", b.IntervalSeconds}} {
+		if r.v < 0 {
+			f.fail(r.name, "must not be negative")
+		}
 	}
+	f.text("reason", b.Reason, false, 255)
 	sent := f.time("sent_at", b.SentAt, false)
 	if f.err != nil {
 		return f.err
@@ -103,8 +113,12 @@ func (b *outlineHeartbeatBody) validate() *apiError {
 	b.heartbeat = schemas.OutlineHeartbeat{
 		NodeID:            b.NodeID,
 		HealthStatus:      b.HealthStatus,
+		Reason:            b.Reason,
 		ActiveConnections: int(b.ActiveConnections),
+		BytesPerSec:       b.BytesPerSec,
 		Load:              b.Load,
+		ProbeMS:           b.ProbeMS,
+		IntervalSeconds:   b.IntervalSeconds,
 		SentAt:            sentOrNow(sent),
 	}
 	return nil

@@ -52,6 +52,20 @@ var fileKeys = map[string]string{
 	"heartbeat_interval":       EnvHeartbeatInterval,
 	"pending_limit":            EnvPendingLimit,
 	"allow_targets":            EnvAllowTargets,
+	"udp_max_flows":            EnvUDPMaxFlows,
+	"udp_max_datagram":         EnvUDPMaxDatagram,
+	"udp_rate":                 EnvUDPRate,
+	"udp_idle_timeout":         EnvUDPIdleTimeout,
+	"deny_ports":               EnvDenyPorts,
+	"allow_ports":              EnvAllowPorts,
+	"dns_timeout":              EnvDNSTimeout,
+	"dns_concurrency":          EnvDNSConcurrency,
+	"node_attempts":            EnvNodeAttempts,
+	"replay_limit":             EnvReplayLimit,
+	"node_probe_interval":      EnvNodeProbeInterval,
+	"node_probe_for":           EnvNodeProbeFor,
+	"dial_report_gap":          EnvDialReportGap,
+	"revalidate_interval":      EnvRevalidate,
 }
 
 // source picks, per variable, the environment when it sets the variable and the file otherwise.

@@ -25,6 +25,13 @@ func TestLoadConfigDefaults(t *testing.T) {
 		cfg.UsageInterval != 10*time.Second || cfg.GatewayID != "gw-a" || len(cfg.AllowTargets) != 0 {
 		t.Fatalf("config = %+v", cfg)
 	}
+	if len(cfg.DenyPorts) != 1 || cfg.DenyPorts[0] != 25 || len(cfg.AllowPorts) != 0 || cfg.NodeAttempts != 3 || cfg.ReplayLimit != 16<<10 {
+		t.Fatalf("target and node defaults = deny %v allow %v attempts %d replay %d", cfg.DenyPorts, cfg.AllowPorts, cfg.NodeAttempts, cfg.ReplayLimit)
+	}
+	cleared := config.FromMap(map[string]string{gateway.EnvGatewayID: "gw-a", gateway.EnvDenyPorts: "none"})
+	if cfg := gateway.LoadConfig(cleared); cleared.Err() != nil || len(cfg.DenyPorts) != 0 {
+		t.Fatalf("%s=none must clear the default: %v %v", gateway.EnvDenyPorts, cfg.DenyPorts, cleared.Err())
+	}
 }
 
 func TestLoadConfigFileAndEnvironment(t *testing.T) {
@@ -66,6 +73,14 @@ func TestLoadConfigErrorsNameTheVariable(t *testing.T) {
 		{"idle shorter than two pings", map[string]string{gateway.EnvPingInterval: "30s", gateway.EnvIdleTimeout: "40s"}, gateway.EnvIdleTimeout},
 		{"window below frame size", map[string]string{gateway.EnvMaxFrameSize: "65536", gateway.EnvStreamWindow: "32768"}, gateway.EnvStreamWindow},
 		{"bad log level", map[string]string{gateway.EnvLogLevel: "loud"}, gateway.EnvLogLevel},
+		{"port that is not a number", map[string]string{gateway.EnvDenyPorts: "25,smtp"}, gateway.EnvDenyPorts},
+		{"port zero", map[string]string{gateway.EnvAllowPorts: "0"}, gateway.EnvAllowPorts},
+		{"port out of range", map[string]string{gateway.EnvAllowPorts: "443,70000"}, gateway.EnvAllowPorts},
+		{"no DNS lookups", map[string]string{gateway.EnvDNSConcurrency: "0"}, gateway.EnvDNSConcurrency},
+		{"bad DNS timeout", map[string]string{gateway.EnvDNSTimeout: "0s"}, gateway.EnvDNSTimeout},
+		{"no node attempts", map[string]string{gateway.EnvNodeAttempts: "0"}, gateway.EnvNodeAttempts},
+		{"negative replay limit", map[string]string{gateway.EnvReplayLimit: "-1"}, gateway.EnvReplayLimit},
+		{"re-validation too often", map[string]string{gateway.EnvRevalidate: "1ms"}, gateway.EnvRevalidate},
 		{"missing file", map[string]string{gateway.EnvConfigFile: "/nonexistent/gateway.yaml"}, gateway.EnvConfigFile},
 		{"unknown file key", map[string]string{gateway.EnvConfigFile: file("colour: blue\n")}, `unknown key "colour"`},
 		{"bad value in file", map[string]string{gateway.EnvConfigFile: file("max_streams: many\n")}, gateway.EnvMaxStreams},

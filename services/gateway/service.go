@@ -5,6 +5,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"github.com/httvps/httvps/schemas/wire"
+	"github.com/httvps/httvps/services/gateway/internal/udp"
 	"net"
 	"sync"
 	"time"
@@ -27,8 +29,12 @@ import (
 )
 
 const (
-	Name    = "gateway"
-	Version = "1.0.0"
+	// udpQueued bounds the bytes of client datagrams a session holds before their sockets take them.
+	udpQueued = 1 << 20
+	Name      = "gateway"
+	Version   = "1.0.0"
+
+	revalidateWorkers = 8
 )
 
 type Deps struct {
@@ -47,6 +53,10 @@ type Service struct {
 	outbox         *accounting.Outbox
 	publisher      *accounting.Publisher
 	heartbeat      *accounting.Heartbeat
+	nodes          *upstream.Pool
+	dialReports    *accounting.DialReporter
+	control        *control.Control
+	boot           schemas.GatewayBoot
 	app            *fiber.App
 	wsWriteBuffers sync.Pool
 	ln             net.Listener
@@ -80,9 +90,20 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	log := logging.For(deps.Log, Name).With().Str(logging.FieldGateway, cfg.GatewayID).Logger()
 	totals := &accounting.Totals{}
 	s := &Service{cfg: cfg, nc: deps.NC, log: log, metrics: m, certFile: certFile}
+	s.boot = schemas.GatewayBoot{GatewayID: cfg.GatewayID, BootID: accounting.NewBootID(), Region: cfg.Region, BootedAt: time.Now().UTC()}
+	s.log = log.With().Str(logging.FieldBoot, s.boot.BootID).Logger()
+	log = s.log
 	s.gatherer, _ = reg.(prometheus.Gatherer)
 	s.outbox = accounting.NewOutbox(cfg.PendingLimit, m, log.With().Str(logging.FieldComponent, "usage").Logger())
+	s.outbox.StampBoot(s.boot.BootID)
 	s.publisher = accounting.NewPublisher(s.outbox, js, cfg.GatewayID, cfg.RequestTimeout, m, log.With().Str(logging.FieldComponent, "usage").Logger())
+	s.nodes = upstream.NewPool(upstream.PoolConfig{
+		DialTimeout: cfg.DialTimeout, NodeAttempts: cfg.NodeAttempts, ReplayLimit: cfg.ReplayLimit,
+		ProbeInterval: cfg.NodeProbeInterval, ProbeFor: cfg.NodeProbeFor,
+	})
+	s.dialReports = accounting.NewDialReporter(cfg.GatewayID, deps.NC, s.nodes, cfg.DialReportGap, cfg.HeartbeatInterval, m,
+		log.With().Str(logging.FieldComponent, "dials").Logger())
+	validator := backend.New(deps.NC, cfg.RequestTimeout, m)
 	s.sessions = session.NewServer(session.Deps{
 		GatewayID: cfg.GatewayID,
 		Limits: session.Limits{
@@ -95,18 +116,31 @@ func New(cfg Config, deps Deps) (*Service, error) {
 			TrustedProxies: cfg.Protection.TrustedProxies,
 			HelloTimeout:   cfg.HelloTimeout, PingInterval: cfg.PingInterval, IdleTimeout: cfg.IdleTimeout,
 			WriteTimeout: cfg.WriteTimeout, DialTimeout: cfg.DialTimeout,
+			UDP: udp.Limits{MaxFlows: cfg.UDPMaxFlows, MaxDatagram: min(cfg.UDPMaxDatagram, wire.MaxDatagramPayload(cfg.MaxFrameSize)), Rate: cfg.UDPRate,
+				IdleTimeout: cfg.UDPIdleTimeout, Queued: udpQueued},
 		},
-		Backend: backend.New(deps.NC, cfg.RequestTimeout, m),
-		Policy:  upstream.NewPolicy(cfg.AllowTargets, nil),
+		Backend: validator,
+		Policy: upstream.NewPolicy(upstream.PolicyConfig{
+			AllowTargets: cfg.AllowTargets, DenyPorts: cfg.DenyPorts, AllowPorts: cfg.AllowPorts,
+			DNSTimeout: cfg.DNSTimeout, DNSConcurrency: cfg.DNSConcurrency,
+		}, nil),
+		Nodes:   s.nodes,
 		Outbox:  s.outbox,
 		Totals:  totals,
 		Metrics: m,
 		Log:     log,
 	})
 	s.heartbeat = accounting.NewHeartbeat(accounting.HeartbeatConfig{
-		GatewayID: cfg.GatewayID, Region: cfg.Region, PublicIP: cfg.PublicIP, InternalIP: cfg.InternalIP,
+		GatewayID: cfg.GatewayID, BootID: s.boot.BootID, Region: cfg.Region, PublicIP: cfg.PublicIP, InternalIP: cfg.InternalIP,
 		Version: Version, Interval: cfg.HeartbeatInterval,
 	}, deps.NC, s.sessions.Registry(), totals, m, log.With().Str(logging.FieldComponent, "heartbeat").Logger())
+	s.control, err = control.New(control.Config{
+		GatewayID: cfg.GatewayID, RevalidateInterval: cfg.RevalidateInterval, Workers: revalidateWorkers, Since: s.boot.BootedAt,
+	}, control.Deps{NC: deps.NC, Sessions: s.sessions.Registry(), Nodes: s.nodes, Validator: validator, Registerer: reg,
+		Log: log.With().Str(logging.FieldComponent, "control").Logger()})
+	if err != nil {
+		return nil, fmt.Errorf("gateway: %w", err)
+	}
 	s.app = s.newApp()
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
@@ -125,16 +159,15 @@ func (s *Service) CertFile() string { return s.certFile }
 // Run serves until ctx ends, then stops accepting, ends the sessions with GATEWAY_SHUTDOWN,
 // publishes the remaining usage and returns, all within the shutdown timeout.
 func (s *Service) Run(ctx context.Context) error {
-	sub, err := control.Subscribe(s.nc, s.cfg.GatewayID, s.sessions.Registry(), s.log.With().Str(logging.FieldComponent, "control").Logger())
-	if err != nil {
-		return fmt.Errorf("gateway: %w", err)
-	}
-	_ = s.nc.FlushTimeout(s.cfg.RequestTimeout)
 	bgCtx, stopBackground := context.WithCancel(context.Background())
 	var bg sync.WaitGroup
+	bg.Go(func() { s.publisher.AnnounceBoot(bgCtx, s.boot, s.log) })
+	bg.Go(func() { s.control.Run(bgCtx) })
 	bg.Go(func() { s.publisher.Run(bgCtx) })
 	bg.Go(func() { s.heartbeat.Run(bgCtx) })
 	bg.Go(func() { s.reportUsage(bgCtx) })
+	bg.Go(func() { s.nodes.RunProbes(bgCtx) })
+	bg.Go(func() { s.dialReports.Run(bgCtx) })
 
 	served := make(chan error, 1)
 	go func() { served <- s.app.Listener(s.ln) }()
@@ -147,7 +180,7 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 	case <-ctx.Done():
 	}
-	err = s.shutdown(sub, stopBackground, &bg)
+	err := s.shutdown(stopBackground, &bg)
 	return errors.Join(serveErr, err)
 }
 
@@ -164,7 +197,7 @@ func (s *Service) reportUsage(ctx context.Context) {
 	}
 }
 
-func (s *Service) shutdown(sub *nats.Subscription, stopBackground context.CancelFunc, bg *sync.WaitGroup) error {
+func (s *Service) shutdown(stopBackground context.CancelFunc, bg *sync.WaitGroup) error {
 	s.log.Info().Msg("gateway shutting down")
 	deadline, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
@@ -179,9 +212,6 @@ func (s *Service) shutdown(sub *nats.Subscription, stopBackground context.Cancel
 	bg.Wait()
 	if err := s.publisher.Drain(deadline); err != nil {
 		errs = append(errs, err)
-	}
-	if err := sub.Unsubscribe(); err != nil && !errors.Is(err, nats.ErrConnectionClosed) {
-		errs = append(errs, fmt.Errorf("control unsubscribe: %w", err))
 	}
 	s.heartbeat.Send(schemas.GatewayStatusOffline)
 	_ = s.nc.FlushTimeout(time.Until(deadlineOf(deadline)))
@@ -198,6 +228,9 @@ func deadlineOf(ctx context.Context) time.Time {
 	dl, _ := ctx.Deadline()
 	return dl
 }
+
+// BootID names this run of the gateway process.
+func (s *Service) BootID() string { return s.boot.BootID }
 
 // Counts is the number of live sessions and open streams.
 func (s *Service) Counts() (sessions, streams int) { return s.sessions.Registry().Counts() }

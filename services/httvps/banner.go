@@ -3,6 +3,7 @@ package httvps
 import (
 	"fmt"
 	"io"
+	"path/filepath"
 	"strings"
 
 	"github.com/httvps/httvps/shared/db"
@@ -18,6 +19,9 @@ func printBanner(out io.Writer, sys *System) {
 	line("  Gateway       wss://%s/ws   (self-signed certificate in %s)", sys.GatewayAddr(), sys.Services.Gateway.TLSDir)
 	line("  NATS          %s", sys.NATSURL())
 	line("  PostgreSQL    %s", db.RedactDSN(sys.DSN()))
+	if dir := sys.sys.PostgresDir(); dir != "" && dir != absPath(sys.Config.postgresDir()) {
+		line("                data in %s (the postgres OS user cannot reach %s)", dir, sys.Config.DataDir)
+	}
 	if sys.metrics != nil {
 		line("  Metrics       http://%s/metrics", sys.metrics.Addr)
 	}
@@ -38,7 +42,15 @@ func printBanner(out io.Writer, sys *System) {
 		line("   curl --socks5-hostname %s %s", d.cfg.SOCKSAddr, d.page.URL())
 		line("3. See the user's usage grow (the gateway reports every 10 s):")
 		line("   curl -s -H \"Authorization: Bearer $HTTVPS_ADMIN_TOKEN\" $EDGE/api/v1/admin/users/%d/usage", d.seed.UserID)
+		line("4. UDP: %s echoes datagrams; README.md sends one through SOCKS5 UDP ASSOCIATE", d.page.ln.Addr())
 	}
 	line("")
 	fmt.Fprint(out, b.String())
+}
+
+func absPath(p string) string {
+	if abs, err := filepath.Abs(p); err == nil {
+		return abs
+	}
+	return p
 }

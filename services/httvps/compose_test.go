@@ -12,6 +12,7 @@ import (
 	"github.com/httvps/httvps/services/edge"
 	"github.com/httvps/httvps/services/gateway"
 	noderegistry "github.com/httvps/httvps/services/node-registry"
+	outlineagent "github.com/httvps/httvps/services/outline-agent"
 	usageaggregator "github.com/httvps/httvps/services/usage-aggregator"
 	"github.com/httvps/httvps/shared/app"
 	"github.com/httvps/httvps/shared/config"
@@ -64,7 +65,11 @@ var binaryConfigs = map[string]func(env *config.Env){
 		app.LoadProcess(env, "edge", app.NATSOnly, "")
 	},
 	"services/gateway/cmd/httvps-gateway": func(env *config.Env) { gateway.LoadConfig(env) },
-	"migrations/cmd/httvps-migrate":       func(env *config.Env) { env.String(app.EnvDatabaseURL, "") },
+	"services/outline-agent/cmd/httvps-outline-agent": func(env *config.Env) {
+		outlineagent.LoadConfig(env)
+		app.LoadProcess(env, "outline-agent", app.NATSOnly, "")
+	},
+	"migrations/cmd/httvps-migrate": func(env *config.Env) { env.String(app.EnvDatabaseURL, "") },
 }
 
 func TestComposeSetsOnlyVariablesTheServicesKnow(t *testing.T) {
@@ -210,8 +215,11 @@ func TestComposeGivesEachProcessItsOwnIdentity(t *testing.T) {
 			}
 		}
 		want := natsauth.RoleService + "-" + name + ".nk"
-		if name == "gateway" {
+		switch name {
+		case "gateway":
 			want = natsauth.RoleGateway + "-" + svc.Environment[gateway.EnvGatewayID] + ".nk"
+		case "outline-agent":
+			want = natsauth.RoleAgent + "-" + svc.Environment[outlineagent.EnvNodeID] + ".nk"
 		}
 		if seed != want {
 			t.Errorf("%s: mounts seed %q at %s, want its own %s", name, seed, seedPath, want)
@@ -221,7 +229,7 @@ func TestComposeGivesEachProcessItsOwnIdentity(t *testing.T) {
 		}
 		seeds[seed] = name
 	}
-	if len(seeds) != 5 {
-		t.Errorf("%d NATS clients in compose, want accounts, node-registry, usage-aggregator, edge and gateway", len(seeds))
+	if len(seeds) != 6 {
+		t.Errorf("%d NATS clients in compose, want accounts, node-registry, usage-aggregator, edge, gateway and outline-agent", len(seeds))
 	}
 }

@@ -19,7 +19,7 @@ type demo struct {
 }
 
 func startDemo(cfg DemoConfig) (*demo, error) {
-	node, err := outlinenode.Start(outlinenode.Config{Addr: cfg.OutlineAddr, Method: cfg.OutlineMethod, Password: cfg.OutlinePassword, KeyID: "demo"})
+	node, err := outlinenode.Start(outlinenode.Config{Addr: cfg.OutlineAddr, Method: cfg.OutlineMethod, Password: cfg.OutlinePassword, KeyID: "demo", MetricsAddr: "127.0.0.1:0"})
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", EnvDemoOutlineAddr, err)
 	}

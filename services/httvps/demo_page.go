@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/httvps/httvps/shared/udpecho"
 	"net"
 	"net/http"
 	"strconv"
@@ -49,9 +50,11 @@ func demoHandler() http.Handler {
 	return mux
 }
 
+// pageServer is the demo page over HTTP and a UDP echo on the same port, for the UDP example.
 type pageServer struct {
-	srv *http.Server
-	ln  net.Listener
+	srv  *http.Server
+	ln   net.Listener
+	echo net.PacketConn
 }
 
 func startPage(addr string) (*pageServer, error) {
@@ -59,7 +62,13 @@ func startPage(addr string) (*pageServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: listen on %s: %w", EnvDemoPageAddr, addr, err)
 	}
-	p := &pageServer{ln: ln, srv: &http.Server{Handler: demoHandler(), ReadHeaderTimeout: 5 * time.Second}}
+	echo, err := net.ListenPacket("udp", ln.Addr().String())
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("%s: listen udp on %s: %w", EnvDemoPageAddr, ln.Addr(), err)
+	}
+	p := &pageServer{ln: ln, echo: echo, srv: &http.Server{Handler: demoHandler(), ReadHeaderTimeout: 5 * time.Second}}
+	go udpecho.Serve(echo, nil)
 	go func() {
 		if err := p.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			_ = err
@@ -74,4 +83,5 @@ func (p *pageServer) Close() {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	_ = p.srv.Shutdown(ctx)
+	p.echo.Close()
 }

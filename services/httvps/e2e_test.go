@@ -40,9 +40,9 @@ func TestEndToEndDownloadThroughTheTunnelIsAccountedExactly(t *testing.T) {
 
 			userID, token := sys.DemoUser()
 			ctx, cancel := context.WithCancel(context.Background())
-			socks, tunnelDone := startClient(t, ctx, sys, token, mode.binary)
+			socks, tunnelDone := startClient(t, ctx, sys, token, sys.Services.Demo.Region, mode.binary)
 
-			up, down := downloadThroughSOCKS(t, socks, sys.DemoPageURL()+"bytes/"+strconv.Itoa(downloadSize))
+			up, down := downloadThroughSOCKS(t, socks, sys.DemoPageURL(), downloadSize)
 
 			sessionID := onlySession(t, sys)
 			cancel()
@@ -72,14 +72,14 @@ func TestEndToEndDownloadThroughTheTunnelIsAccountedExactly(t *testing.T) {
 	}
 }
 
-func startClient(t *testing.T, ctx context.Context, sys *httvps.System, token string, binary bool) (string, <-chan error) {
+func startClient(t *testing.T, ctx context.Context, sys *httvps.System, token, region string, binary bool) (string, <-chan error) {
 	t.Helper()
 	cfg := client.DefaultConfig()
 	cfg.Gateway = "wss://" + sys.GatewayAddr() + "/ws"
 	cfg.Insecure = true
 	cfg.DeviceID = "demo-device"
 	cfg.Token = token
-	cfg.Region = sys.Services.Demo.Region
+	cfg.Region = region
 	if !binary {
 		cfg.SpecOnly()
 	}
@@ -105,9 +105,10 @@ func startClient(t *testing.T, ctx context.Context, sys *httvps.System, token st
 	return ln.Addr().String(), done
 }
 
-func downloadThroughSOCKS(t *testing.T, socksAddr, rawURL string) (up, down int64) {
+// downloadThroughSOCKS fetches size bytes of the demo page's pattern and checks every byte.
+func downloadThroughSOCKS(t *testing.T, socksAddr, pageURL string, size int) (up, down int64) {
 	t.Helper()
-	u, err := url.Parse(rawURL)
+	u, err := url.Parse(pageURL + "bytes/" + strconv.Itoa(size))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,8 +150,8 @@ func downloadThroughSOCKS(t *testing.T, socksAddr, rawURL string) (up, down int6
 			t.Fatalf("after %d bytes: %v", off, err)
 		}
 	}
-	if off != downloadSize {
-		t.Fatalf("downloaded %d bytes, want %d", off, downloadSize)
+	if off != int64(size) {
+		t.Fatalf("downloaded %d bytes, want %d", off, size)
 	}
 	return counted.written.Load(), counted.read.Load()
 }

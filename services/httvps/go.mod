@@ -10,6 +10,7 @@ require (
 	github.com/httvps/httvps/services/edge v0.0.0
 	github.com/httvps/httvps/services/gateway v0.0.0
 	github.com/httvps/httvps/services/node-registry v0.0.0
+	github.com/httvps/httvps/services/outline-agent v0.0.0
 	github.com/httvps/httvps/services/usage-aggregator v0.0.0
 	github.com/httvps/httvps/shared v0.0.0
 	github.com/nats-io/nats-server/v2 v2.15.2
@@ -43,6 +44,8 @@ require (
 	github.com/nats-io/jwt/v2 v2.8.2 // indirect
 	github.com/nats-io/nkeys v0.4.16 // indirect
 	github.com/nats-io/nuid v1.0.1 // indirect
+	github.com/oschwald/geoip2-golang v1.11.0 // indirect
+	github.com/oschwald/maxminddb-golang v1.13.1 // indirect
 	github.com/prometheus/client_model v0.6.3 // indirect
 	github.com/prometheus/common v0.72.0 // indirect
 	github.com/prometheus/procfs v0.22.0 // indirect
@@ -78,6 +81,7 @@ replace (
 	github.com/httvps/httvps/services/edge => ../edge
 	github.com/httvps/httvps/services/gateway => ../gateway
 	github.com/httvps/httvps/services/node-registry => ../node-registry
+	github.com/httvps/httvps/services/outline-agent => ../outline-agent
 	github.com/httvps/httvps/services/usage-aggregator => ../usage-aggregator
 	github.com/httvps/httvps/shared => ../../shared
 )

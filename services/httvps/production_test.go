@@ -39,6 +39,7 @@ const (
 	accountsCmd = "services/accounts/cmd/httvps-accounts"
 	edgeCmd     = "services/edge/cmd/httvps-edge"
 	gatewayCmd  = "services/gateway/cmd/httvps-gateway"
+	agentCmd    = "services/outline-agent/cmd/httvps-outline-agent"
 	allInOne    = "services/httvps/cmd/httvps"
 	refused     = "refused in production (HTTVPS_ENV=production): "
 )
@@ -87,6 +88,10 @@ func TestProductionRefusesDevelopmentSettings(t *testing.T) {
 		{name: "gateway allow-list admits loopback", binary: gatewayCmd,
 			set:  map[string]string{"HTTVPS_GATEWAY_ALLOW_TARGETS": "::1"},
 			want: "HTTVPS_GATEWAY_ALLOW_TARGETS: " + refused + "::1/128 admits the loopback or private range ::1/128"},
+		{name: "outline agent with the node password shipped in env.example", binary: agentCmd,
+			set: map[string]string{"HTTVPS_AGENT_NODE_ID": "1", "HTTVPS_AGENT_NODE_ADDR": "outline:8388", "HTTVPS_AGENT_PROBE_TARGET": "example.com:80",
+				"HTTVPS_AGENT_NODE_PASSWORD": "change-me"},
+			want: "HTTVPS_AGENT_NODE_PASSWORD: " + refused + "is a placeholder shipped in the repository; generate one with `openssl rand -hex 32`"},
 		{name: "edge in plain http", binary: edgeCmd, unset: []string{"HTTVPS_EDGE_TLS_CERT", "HTTVPS_EDGE_TLS_KEY"},
 			want: "HTTVPS_EDGE_TLS_CERT: " + refused + "the edge would serve plain HTTP; give HTTVPS_EDGE_TLS_CERT and HTTVPS_EDGE_TLS_KEY, or name the TLS terminator in front of it in HTTVPS_EDGE_TLS_TERMINATOR"},
 		{name: "all-in-one with its embedded nats", binary: allInOne, unset: []string{"HTTVPS_NATS_URL"},
@@ -107,7 +112,7 @@ func TestProductionRefusesDevelopmentSettings(t *testing.T) {
 				t.Fatalf("err = %v\nwant config: %s", err, tt.want)
 			}
 			for k, v := range tt.set {
-				if strings.Contains(k, "TOKEN") || strings.Contains(k, "SECRET") || strings.Contains(k, "DATABASE") {
+				if strings.Contains(k, "TOKEN") || strings.Contains(k, "SECRET") || strings.Contains(k, "DATABASE") || strings.Contains(k, "PASSWORD") {
 					if strings.Contains(err.Error(), v) {
 						t.Fatalf("the error shows the secret of %s", k)
 					}

@@ -97,6 +97,11 @@ func (sys *System) start(ctx context.Context) error {
 		return infraError(sys.Config, err)
 	}
 	sys.sys = s
+	if sys.demo != nil {
+		if err := sys.demo.startAgent(ctx, s, outline[0], sys.Services.NodeRegistry.HeartbeatInterval); err != nil {
+			return err
+		}
+	}
 	if sys.metrics, err = sys.serveMetrics(); err != nil {
 		return err
 	}

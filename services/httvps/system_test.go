@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/httvps/httvps/schemas"
+	"github.com/httvps/httvps/shared/testkit"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/uptrace/bun/driver/pgdriver"
@@ -22,6 +23,7 @@ func TestSystemStartsKeepsDataAndLeavesNothingBehind(t *testing.T) {
 	first := startSystem(t, env)
 	checkStreams(t, first.NATSURL())
 	checkTables(t, first.DSN())
+	checkDemoAgent(t, first.DSN())
 	userID, token := first.DemoUser()
 	if userID == 0 || token == "" {
 		t.Fatalf("demo data missing: user %d token %q", userID, token)
@@ -71,6 +73,19 @@ func checkTables(t *testing.T, dsn string) {
 			t.Fatalf("table %s: %v", table, err)
 		}
 	}
+}
+
+// checkDemoAgent waits for the demo node's agent to prove the node healthy through it.
+func checkDemoAgent(t *testing.T, dsn string) {
+	t.Helper()
+	db := sql.OpenDB(pgdriver.NewConnector(pgdriver.WithDSN(dsn)))
+	defer db.Close()
+	testkit.Eventually(t, 10*time.Second, "the demo node's heartbeat from its agent", func() bool {
+		var healthy bool
+		err := db.QueryRow(`SELECT health_status = 'healthy' AND last_heartbeat_at IS NOT NULL AND probe_ms > 0
+			FROM outline_nodes ORDER BY id LIMIT 1`).Scan(&healthy)
+		return err == nil && healthy
+	})
 }
 
 func postgresFor(t *testing.T, dataDir string) []string {

@@ -114,5 +114,8 @@ func (s *Service) setOutlineNodeStatus(ctx context.Context, req schemas.AdminReq
 		return nil, 0, s.storeError("set outline node status", err, fmt.Sprintf("outline node %d", id))
 	}
 	s.log.Info().Int64(logging.FieldNode, id).Str(fieldStatus, status).Msg("outline node health set")
+	if status != schemas.HealthHealthy {
+		s.moveSessionsOff(id, sourceAdmin, "set "+status+" by an admin")
+	}
 	return n, 0, nil
 }

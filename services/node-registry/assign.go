@@ -35,7 +35,7 @@ func (s *Service) assignOutline(ctx context.Context, req schemas.AssignOutlineRe
 	if err := validateAssign(req); err != nil {
 		return schemas.AssignOutlineReply{}, err
 	}
-	a, err := s.store.PickOutlineNode(ctx, req.Region, req.ExcludeNodeIDs)
+	a, err := s.store.PickOutlineNode(ctx, req.Region, req.ExcludeNodeIDs, s.cfg.ConnsPerSession)
 	switch {
 	case errors.Is(err, store.ErrRegionUnknown):
 		s.metrics.assignments.WithLabelValues(string(schemas.CodeRegionUnknown)).Inc()
@@ -53,7 +53,7 @@ func (s *Service) assignOutline(ctx context.Context, req schemas.AssignOutlineRe
 	s.metrics.assignments.WithLabelValues("ok").Inc()
 	s.log.Debug().Str(logging.FieldRegion, a.Region).Int64(logging.FieldNode, a.NodeID).
 		Int64(logging.FieldUser, req.UserID).Str(logging.FieldDevice, req.DeviceID).
-		Int(fieldActiveSessions, a.ActiveSessions).Int(fieldMaxSessions, a.MaxSessions).Msg("outline node assigned")
+		Int(fieldActiveSessions, a.ActiveSessions).Int(fieldMaxSessions, a.MaxSessions).Int(fieldConnections, a.Connections).Msg("outline node assigned")
 	return schemas.AssignOutlineReply{OK: true, Node: &schemas.OutlineAssignment{
 		NodeID:     a.NodeID,
 		Region:     a.Region,

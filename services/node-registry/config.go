@@ -18,6 +18,9 @@ const (
 	EnvNakDelay          = "HTTVPS_REGISTRY_NAK_DELAY"
 	EnvTombstoneTTL      = "HTTVPS_REGISTRY_TOMBSTONE_TTL"
 	EnvWorkers           = "HTTVPS_REGISTRY_WORKERS"
+	EnvDialFailures      = "HTTVPS_REGISTRY_DIAL_FAILURES"
+	EnvDialWindow        = "HTTVPS_REGISTRY_DIAL_WINDOW"
+	EnvConnsPerSession   = "HTTVPS_REGISTRY_CONNECTIONS_PER_SESSION"
 	EnvMetricsAddr       = "HTTVPS_NODE_REGISTRY_METRICS_ADDR"
 )
 
@@ -34,6 +37,12 @@ type Config struct {
 	NakDelay          time.Duration
 	TombstoneTTL      time.Duration
 	Workers           int
+	// DialFailures failed connects from gateways, the latest within DialWindow, take a node
+	// out of assignment until a gateway connects to it again.
+	DialFailures int
+	DialWindow   time.Duration
+	// ConnsPerSession turns an agent's live connection count into sessions for the load.
+	ConnsPerSession int
 	// MetricsAddr is where httvps-node-registry serves /metrics; the service itself ignores it.
 	MetricsAddr string
 }
@@ -50,6 +59,9 @@ func DefaultConfig() Config {
 		NakDelay:          time.Second,
 		TombstoneTTL:      7 * 24 * time.Hour,
 		Workers:           32,
+		DialFailures:      3,
+		DialWindow:        time.Minute,
+		ConnsPerSession:   8,
 		MetricsAddr:       "127.0.0.1:9102",
 	}
 }
@@ -67,6 +79,9 @@ func LoadConfig(env *config.Env) Config {
 		NakDelay:          env.Duration(EnvNakDelay, d.NakDelay, minInterval),
 		TombstoneTTL:      env.Duration(EnvTombstoneTTL, d.TombstoneTTL, time.Minute),
 		Workers:           env.Int(EnvWorkers, d.Workers, 1, 4096),
+		DialFailures:      env.Int(EnvDialFailures, d.DialFailures, 1, 10000),
+		DialWindow:        env.Duration(EnvDialWindow, d.DialWindow, minInterval),
+		ConnsPerSession:   env.Int(EnvConnsPerSession, d.ConnsPerSession, 1, 100000),
 		MetricsAddr:       env.HostPort(EnvMetricsAddr, d.MetricsAddr),
 	}
 }
@@ -92,6 +107,9 @@ func (c Config) Validate() error {
 		{EnvNakDelay, c.NakDelay <= 0, "positive"},
 		{EnvTombstoneTTL, c.TombstoneTTL < time.Minute, "at least 1m"},
 		{EnvWorkers, c.Workers < 1, "at least 1"},
+		{EnvDialFailures, c.DialFailures < 1, "at least 1"},
+		{EnvDialWindow, c.DialWindow < minInterval, "at least " + minInterval.String()},
+		{EnvConnsPerSession, c.ConnsPerSession < 1, "at least 1"},
 	}
 	for _, ch := range checks {
 		if ch.bad {

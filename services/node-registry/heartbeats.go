@@ -13,6 +13,7 @@ import (
 	"github.com/httvps/httvps/schemas"
 	"github.com/httvps/httvps/services/node-registry/internal/store"
 	"github.com/httvps/httvps/shared/jsconsume"
+	"github.com/httvps/httvps/shared/logging"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -101,16 +102,39 @@ func decodeOutlineHeartbeat(subject string, data []byte, at time.Time) (*store.O
 		return nil, fmt.Errorf("outline heartbeat: node_id %d does not match subject %s", hb.NodeID, subject)
 	case !slices.Contains(healthStatuses, hb.HealthStatus):
 		return nil, fmt.Errorf("outline heartbeat: health_status %q is not one of %s", hb.HealthStatus, strings.Join(healthStatuses, ", "))
+	case hb.ActiveConnections < 0 || !validRate(hb.BytesPerSec) || !validRate(hb.ProbeMS):
+		return nil, errors.New("outline heartbeat: active_connections, bytes_per_sec and probe_ms must be finite and not negative")
+	case len(hb.Reason) > maxHeartbeatText:
+		return nil, fmt.Errorf("outline heartbeat: reason is limited to %d bytes", maxHeartbeatText)
 	}
-	return &store.OutlineBeat{NodeID: hb.NodeID, HealthStatus: hb.HealthStatus, At: at}, nil
+	b := &store.OutlineBeat{NodeID: hb.NodeID, HealthStatus: hb.HealthStatus, Reason: hb.Reason,
+		ActiveConnections: hb.ActiveConnections, BytesPerSec: hb.BytesPerSec, At: at}
+	if hb.ProbeMS > 0 {
+		b.ProbeMS = &hb.ProbeMS
+	}
+	return b, nil
 }
 
 func (s *Service) storeHeartbeats(ctx context.Context, items []jsconsume.Item[heartbeat]) error {
 	offlineAfter := s.cfg.OfflineAfter()
-	return storeBatch(ctx, s, schemas.ConsumerHeartbeatsRegistry, "store heartbeats", items,
+	var left []*store.OutlineBeat
+	err := storeBatch(ctx, s, schemas.ConsumerHeartbeatsRegistry, "store heartbeats", items,
 		func(ctx context.Context, tx *store.Store, hb heartbeat) (string, error) {
-			return applyHeartbeat(ctx, tx, hb, offlineAfter)
+			result, nodeLeft, err := applyHeartbeat(ctx, tx, hb, offlineAfter)
+			if nodeLeft {
+				left = append(left, hb.outline)
+			}
+			return result, err
 		})
+	if err != nil {
+		return err
+	}
+	for _, b := range left {
+		s.log.Warn().Int64(logging.FieldNode, b.NodeID).Str(fieldStatus, b.HealthStatus).Str(logging.FieldReason, b.Reason).
+			Msg("outline node reported not healthy, sessions move off it")
+		s.moveSessionsOff(b.NodeID, sourceAgent, orDefault(b.Reason, "its agent reports "+b.HealthStatus))
+	}
+	return nil
 }
 
 // storeBatch applies a batch of events in one transaction and counts their results once it commits.
@@ -140,24 +164,25 @@ func storeBatch[T any](ctx context.Context, s *Service, consumer, op string, ite
 	return nil
 }
 
-func applyHeartbeat(ctx context.Context, tx *store.Store, hb heartbeat, offlineAfter time.Duration) (string, error) {
+// applyHeartbeat stores one heartbeat; left reports an Outline node that stopped being healthy.
+func applyHeartbeat(ctx context.Context, tx *store.Store, hb heartbeat, offlineAfter time.Duration) (result string, left bool, err error) {
 	if hb.gateway != nil {
 		applied, err := tx.ApplyGatewayHeartbeat(ctx, *hb.gateway, offlineAfter)
 		if err != nil || !applied {
-			return resultStale, err
+			return resultStale, false, err
 		}
-		return resultApplied, nil
+		return resultApplied, false, nil
 	}
-	r, err := tx.ApplyOutlineHeartbeat(ctx, *hb.outline, offlineAfter)
+	r, left, err := tx.ApplyOutlineHeartbeat(ctx, *hb.outline, offlineAfter)
 	switch {
 	case err != nil:
-		return "", err
+		return "", false, err
 	case r == store.BeatUnknownNode:
-		return resultUnknownNode, nil
+		return resultUnknownNode, false, nil
 	case r == store.BeatStale:
-		return resultStale, nil
+		return resultStale, false, nil
 	}
-	return resultApplied, nil
+	return resultApplied, left, nil
 }
 
 const (
@@ -165,4 +190,7 @@ const (
 	resultStale       = "stale"
 	resultUnknownNode = "unknown_node"
 	resultIgnored     = "ignored"
+	resultInvalid     = "invalid"
+
+	consumerDials = "dials"
 )

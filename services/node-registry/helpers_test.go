@@ -135,13 +135,16 @@ type regionView struct {
 }
 
 type outlineView struct {
-	ID              int64      `json:"id"`
-	RegionID        int64      `json:"region_id"`
-	Region          string     `json:"region"`
-	HealthStatus    string     `json:"health_status"`
-	ActiveSessions  int        `json:"active_sessions"`
-	MaxSessions     int        `json:"max_sessions"`
-	LastHeartbeatAt *time.Time `json:"last_heartbeat_at"`
+	ID                int64      `json:"id"`
+	RegionID          int64      `json:"region_id"`
+	Region            string     `json:"region"`
+	HealthStatus      string     `json:"health_status"`
+	HealthReason      string     `json:"health_reason"`
+	ActiveConnections int        `json:"active_connections"`
+	DialFailedAt      *time.Time `json:"dial_failed_at"`
+	ActiveSessions    int        `json:"active_sessions"`
+	MaxSessions       int        `json:"max_sessions"`
+	LastHeartbeatAt   *time.Time `json:"last_heartbeat_at"`
 }
 
 type gatewayView struct {

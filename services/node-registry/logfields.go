@@ -8,4 +8,5 @@ const (
 	fieldOfflineAfter   = "offline_after"
 	fieldActiveSessions = "active_sessions"
 	fieldMaxSessions    = "max_sessions"
+	fieldConnections    = "active_connections"
 )

@@ -24,6 +24,7 @@ type metrics struct {
 	events      *prometheus.CounterVec
 	assignments *prometheus.CounterVec
 	dbErrors    *prometheus.CounterVec
+	moves       *prometheus.CounterVec
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -42,11 +43,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		nodes:       sub.GaugeVec("nodes", "Nodes by kind (gateway, outline) and status, as of the last sweep.", "kind", "status"),
 		offline:     sub.CounterVec("marked_offline_total", "Nodes the sweeper marked offline after missed heartbeats, by kind.", "kind"),
 		sweeps:      sub.Counter("sweeps_total", "Sweeps of silent nodes completed."),
-		events:      sub.CounterVec("events_total", "Heartbeat and session events stored, by consumer and result (applied, stale, unknown_node, ignored).", "consumer", "result"),
+		events:      sub.CounterVec("events_total", "Heartbeats, session events and dial reports stored, by consumer and result (applied, stale, unknown_node, ignored, invalid).", "consumer", "result"),
 		assignments: sub.CounterVec("assignments_total", "Outline assignment replies, by result (ok, NO_CAPACITY, REGION_UNKNOWN).", "result"),
 		dbErrors:    sub.DBErrors("op"),
+		moves:       sub.CounterVec("outline_moves_total", "Move events telling gateways to move sessions off an Outline node, by source (agent, dials, sweeper, admin).", "source"),
 	}
-	if err := sharedmetrics.Register(reg, m.nodes, m.offline, m.sweeps, m.events, m.assignments, m.dbErrors); err != nil {
+	if err := sharedmetrics.Register(reg, m.nodes, m.offline, m.sweeps, m.events, m.assignments, m.dbErrors, m.moves); err != nil {
 		return nil, fmt.Errorf("registry metrics: %w", err)
 	}
 	return m, nil

@@ -80,9 +80,14 @@ func (s *Service) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("node-registry: %w", err)
 	}
+	dials, err := s.subscribeDials(ctx)
+	if err != nil {
+		return err
+	}
 	pool := rpc.NewPool(s.cfg.Workers, schemas.ServiceNodeRegistry)
 	svc, err := s.startMicro(ctx, pool)
 	if err != nil {
+		_ = dials.Unsubscribe()
 		return err
 	}
 	s.log.Info().Dur(fieldOfflineAfter, s.cfg.OfflineAfter()).Msg("node-registry started")
@@ -93,6 +98,9 @@ func (s *Service) Run(ctx context.Context) error {
 	wg.Go(func() { s.runSweeper(ctx) })
 
 	<-ctx.Done()
+	if err := dials.Drain(); err != nil {
+		s.log.Warn().Err(err).Msg("drain dial reports")
+	}
 	if err := svc.Stop(); err != nil {
 		s.log.Warn().Err(err).Msg("stop micro service")
 	}

@@ -42,8 +42,14 @@ func (s *Service) sweep(ctx context.Context) {
 	} else {
 		for _, id := range ids {
 			s.log.Warn().Int64(logging.FieldNode, id).Dur(fieldOfflineAfter, offlineAfter).Msg("outline node missed heartbeats, marked offline")
+			s.moveSessionsOff(id, sourceSweeper, "its agent missed heartbeats for "+offlineAfter.String())
 		}
 		s.metrics.offline.WithLabelValues(kindOutline).Add(float64(len(ids)))
+	}
+	if changes, err := s.store.ClearStaleDialMarks(ctx, s.dialRule()); err != nil {
+		s.sweepFailed(ctx, "clear stale dial marks", err)
+	} else {
+		s.announceDialChanges(changes, "")
 	}
 	if n, err := s.store.EndSessionsOfOfflineGateways(ctx); err != nil {
 		s.sweepFailed(ctx, "end sessions of offline gateways", err)

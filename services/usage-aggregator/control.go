@@ -1,12 +1,13 @@
 package usageaggregator
 
 import (
-	"encoding/json"
+	"context"
 	"strconv"
 	"time"
 
 	"github.com/httvps/httvps/schemas"
 	"github.com/httvps/httvps/shared/logging"
+	"github.com/httvps/httvps/shared/natsx"
 )
 
 const limitReason = "monthly traffic limit reached"
@@ -23,16 +24,13 @@ func limitEvent(userID int64, now time.Time) schemas.ControlEvent {
 	}
 }
 
-// publishLimits runs after the commit that inserted the usage_limit_events rows. A lost event is
-// covered by validate-device, which refuses users over their limit from the same usage_periods.
+// publishLimits runs after the commit that inserted the usage_limit_events rows and stores the events
+// in the CONTROL stream. One that could not be stored is covered by validate-device (at hello and at
+// the gateways' re-validation), which refuses users over their limit from the same usage_periods.
 func (s *Service) publishLimits(users []int64) {
 	now := time.Now()
 	for _, u := range users {
-		ev := limitEvent(u, now)
-		data, err := json.Marshal(ev)
-		if err == nil {
-			err = s.nc.Publish(ev.Subject(), data)
-		}
+		ev, err := natsx.PublishControl(context.Background(), s.js, limitEvent(u, now), s.cfg.RequestTimeout)
 		if err != nil {
 			s.m.publishErrors.WithLabelValues(publishLimit).Inc()
 			s.log.Error().Err(err).Int64(logging.FieldUser, u).Msg("publish traffic limit event")

@@ -109,8 +109,8 @@ func TestMalformedMessagesAreTerminated(t *testing.T) {
 			validReportJSON(t, sid, func(m map[string]any) { m["seq"] = uint64(1) << 63 }), "seq: must be at most"},
 		{"negative user_id", schemas.StreamUsage, usageSubject,
 			validReportJSON(t, sid, func(m map[string]any) { m["user_id"] = -3 }), "user_id: must not be negative"},
-		{"unknown session event", schemas.StreamSessions, schemas.SessionSubject("paused", "gw-a"),
-			ended, "is not a session started or ended subject"},
+		{"boot with a bad boot id", schemas.StreamSessions, schemas.SessionSubject(schemas.SessionBootEvent, "gw-a"),
+			[]byte(`{"gateway_id":"gw-a","boot_id":"xyz","region":"ru-1","booted_at":"2025-11-21T18:04:02Z"}`), "boot_id: must be 32 lowercase hex digits"},
 		{"ended without reason", schemas.StreamSessions, schemas.SessionSubject(schemas.SessionEndedEvent, "gw-a"),
 			ended, "reason: required"},
 	}
@@ -142,7 +142,8 @@ func TestMalformedMessagesAreTerminated(t *testing.T) {
 		t.Errorf("good report after the bad ones: stored=%v %+v, want up=111 down=222 user=%d", ok, got, user)
 	}
 	terms := testutil.ToFloat64(svc.svc.m.consumer.Messages.WithLabelValues(schemas.ConsumerUsageAggregator, "term")) +
-		testutil.ToFloat64(svc.svc.m.consumer.Messages.WithLabelValues(schemas.ConsumerSessionsAggregator, "term"))
+		testutil.ToFloat64(svc.svc.m.consumer.Messages.WithLabelValues(schemas.ConsumerSessionsAggregator, "term")) +
+		testutil.ToFloat64(svc.svc.m.consumer.Messages.WithLabelValues(schemas.ConsumerBootsAggregator, "term"))
 	if int(terms) != len(cases) {
 		t.Errorf("terminated messages metric = %v, want %d", terms, len(cases))
 	}

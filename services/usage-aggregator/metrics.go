@@ -31,6 +31,7 @@ type metrics struct {
 	dbErrors      *prometheus.CounterVec
 	limitEvents   prometheus.Counter
 	swept         prometheus.Counter
+	restarted     prometheus.Counter
 	publishErrors *prometheus.CounterVec
 }
 
@@ -53,13 +54,14 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 		bytesAdded:    sub.CounterVec("bytes_added_total", "Bytes added to users' period usage, by direction (up, down).", "direction"),
 		sessionEvents: sub.CounterVec("session_events_total", "Session events stored, by event (started, ended).", "event"),
 		pending:       sub.GaugeVec("consumer_pending", "Messages not yet delivered to the durable consumer, polled periodically.", "consumer"),
-		dbErrors:      sub.DBErrors("operation", opUsage, opSessions, opSweep, opAdmin),
+		dbErrors:      sub.DBErrors("operation", opUsage, opSessions, opSweep, opBoot, opAdmin),
 		limitEvents:   sub.Counter("limit_events_total", "Traffic limit control events published (one per user and month)."),
 		swept:         sub.Counter("sessions_gateway_lost_total", "Sessions closed by the sweeper because their gateway stopped sending heartbeats."),
+		restarted:     sub.Counter("sessions_gateway_restarted_total", "Sessions closed because their gateway started again with a new boot id."),
 		publishErrors: sub.CounterVec("publish_errors_total", "Messages that could not be published, by kind (limit, ended).", "kind"),
 	}
 	if err := sharedmetrics.Register(reg, m.applied, m.duplicates, m.unattributed, m.bytesAdded, m.sessionEvents,
-		m.pending, m.dbErrors, m.limitEvents, m.swept, m.publishErrors); err != nil {
+		m.pending, m.dbErrors, m.limitEvents, m.swept, m.restarted, m.publishErrors); err != nil {
 		return nil, fmt.Errorf("usage-aggregator: register metrics: %w", err)
 	}
 	return m, nil

@@ -81,6 +81,7 @@ func (s *Service) Run(ctx context.Context) error {
 		usageLoop.run,
 		sessionLoop.run,
 		s.runSweeper,
+		s.runBoots,
 		func(ctx context.Context) error { return s.pollPending(ctx, usage, sessions) },
 	} {
 		wg.Go(func() {

@@ -2,6 +2,7 @@ package usageaggregator
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"time"
@@ -66,26 +67,8 @@ func (s *Service) sweepOnce(ctx context.Context) (int, error) {
 		if err != nil {
 			return err
 		}
-		var ids []string
-		var endedAt []time.Time
-		for _, e := range lost {
-			if err := s.publishEnded(ctx, e); err != nil {
-				s.m.publishErrors.WithLabelValues(publishEnded).Inc()
-				s.log.Error().Err(err).Str(logging.FieldSession, e.SessionID).Msg("publish gateway_lost session end")
-				continue
-			}
-			ids, endedAt = append(ids, e.SessionID), append(endedAt, e.EndedAt)
-		}
-		if len(ids) == 0 {
-			return nil
-		}
-		res, err := tx.ExecContext(ctx, closeLostSQL, schemas.EndReasonGatewayLost, pgdialect.Array(ids), pgdialect.Array(endedAt))
-		if err != nil {
-			return fmt.Errorf("close lost sessions: %w", err)
-		}
-		n, _ := res.RowsAffected()
-		closed = int(n)
-		return nil
+		closed, _, err = s.publishAndClose(ctx, tx, lost, schemas.EndReasonGatewayLost)
+		return err
 	})
 	if closed > 0 {
 		s.m.swept.Add(float64(closed))
@@ -99,23 +82,53 @@ func selectLost(ctx context.Context, tx bun.Tx, timeout time.Duration, limit int
 	if err != nil {
 		return nil, fmt.Errorf("select lost sessions: %w", err)
 	}
+	return scanEnded(rows, schemas.EndReasonGatewayLost)
+}
+
+// scanEnded reads the rows of a session closing query as SessionEnded events with the reason.
+func scanEnded(rows *sql.Rows, reason string) ([]schemas.SessionEnded, error) {
 	defer rows.Close()
 	var out []schemas.SessionEnded
 	for rows.Next() {
-		e := schemas.SessionEnded{Reason: schemas.EndReasonGatewayLost}
+		e := schemas.SessionEnded{Reason: reason}
 		var seq int64
 		if err := rows.Scan(&e.SessionID, &e.UserID, &e.DeviceID, &e.GatewayID, &e.Region, &e.OutlineNodeID,
 			&e.StartedAt, &e.EndedAt, &seq, &e.BytesUp, &e.BytesDown); err != nil {
-			return nil, fmt.Errorf("select lost sessions: scan: %w", err)
+			return nil, fmt.Errorf("scan %s sessions: %w", reason, err)
 		}
 		e.Seq = uint64(seq)
 		e.StartedAt, e.EndedAt = e.StartedAt.UTC(), e.EndedAt.UTC()
 		out = append(out, e)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("select lost sessions: %w", err)
+		return nil, fmt.Errorf("scan %s sessions: %w", reason, err)
 	}
 	return out, nil
+}
+
+// publishAndClose publishes a SessionEnded for each session, then closes in tx those whose event
+// was acknowledged. A session whose publish failed stays open; failed counts them.
+func (s *Service) publishAndClose(ctx context.Context, tx bun.Tx, sessions []schemas.SessionEnded, reason string) (closed, failed int, err error) {
+	var ids []string
+	var endedAt []time.Time
+	for _, e := range sessions {
+		if err := s.publishEnded(ctx, e); err != nil {
+			failed++
+			s.m.publishErrors.WithLabelValues(publishEnded).Inc()
+			s.log.Error().Err(err).Str(logging.FieldSession, e.SessionID).Str(logging.FieldReason, reason).Msg("publish session end")
+			continue
+		}
+		ids, endedAt = append(ids, e.SessionID), append(endedAt, e.EndedAt)
+	}
+	if len(ids) == 0 {
+		return 0, failed, nil
+	}
+	res, err := tx.ExecContext(ctx, closeLostSQL, reason, pgdialect.Array(ids), pgdialect.Array(endedAt))
+	if err != nil {
+		return 0, failed, fmt.Errorf("close %s sessions: %w", reason, err)
+	}
+	n, _ := res.RowsAffected()
+	return int(n), failed, nil
 }
 
 func endedMsgID(sessionID string) string { return "ended:" + sessionID }

@@ -25,6 +25,7 @@ const (
 	FieldDuration  = "duration"
 	FieldCount     = "count"
 	FieldComponent = "component"
+	FieldBoot      = "boot_id"
 )
 
 func New(level string, w io.Writer) (zerolog.Logger, error) {

@@ -5,6 +5,7 @@ package natsauth
 
 import (
 	"fmt"
+	"strconv"
 
 	"github.com/httvps/httvps/schemas"
 )
@@ -15,6 +16,8 @@ const Account = "HTTVPS"
 const (
 	RoleService = "service"
 	RoleGateway = "gateway"
+	// RoleAgent is an Outline agent; its name is the id of its node.
+	RoleAgent = "agent"
 )
 
 // Control-plane identities; the all-in-one process and tests may use others.
@@ -43,20 +46,37 @@ func ServiceInbox(name string) string { return "_INBOX.svc." + name }
 
 func GatewayInbox(id string) string { return "_INBOX.gw." + id }
 
-// GatewayPermissions: its own usage, session and heartbeat subjects and the two RPC subjects;
-// control events and its own inbox. No JetStream API, so no consumer on any stream.
+func AgentInbox(nodeID string) string { return "_INBOX.agent." + nodeID }
+
+// AgentPermissions: an Outline agent publishes the heartbeat of its own node and nothing else.
+func AgentPermissions(nodeID string) (Permissions, error) {
+	id, err := strconv.ParseInt(nodeID, 10, 64)
+	if err != nil || id <= 0 || strconv.FormatInt(id, 10) != nodeID {
+		return Permissions{}, fmt.Errorf("agent name %q must be the positive id of its outline node", nodeID)
+	}
+	return Permissions{
+		Publish:   []string{schemas.OutlineHeartbeatSubject(id)},
+		Subscribe: []string{AgentInbox(nodeID) + ".>"},
+		Inbox:     AgentInbox(nodeID),
+	}, nil
+}
+
+// GatewayPermissions: its own usage, session (and boot) and heartbeat subjects and the two RPC
+// subjects; control events and its own inbox. The only JetStream API it may use is for the
+// ordered consumers that follow the CONTROL stream; no consumer on any other stream.
 func GatewayPermissions(id string) (Permissions, error) {
 	if err := schemas.ValidToken(id); err != nil {
 		return Permissions{}, fmt.Errorf("gateway id: %w", err)
 	}
 	return Permissions{
-		Publish: []string{
+		Publish: append([]string{
 			schemas.GatewayUsageSubjects(id),
 			schemas.GatewaySessionSubjects(id),
 			schemas.GatewayHeartbeatSubject(id),
+			schemas.OutlineDialsSubject(id),
 			schemas.SubjectValidateDevice,
 			schemas.SubjectAssignOutline,
-		},
+		}, follow(schemas.StreamControl)...),
 		Subscribe: []string{schemas.SubjectControlAll, GatewayInbox(id) + ".>"},
 		Inbox:     GatewayInbox(id),
 	}, nil
@@ -74,21 +94,24 @@ func ServicePermissions(name string) (Permissions, error) {
 		serve(append([]string{schemas.SubjectValidateDevice}, adminSubjects(name)...)...)
 		p.Publish = []string{schemas.SubjectControlAll}
 	case NodeRegistry:
-		serve(append([]string{schemas.SubjectAssignOutline}, adminSubjects(name)...)...)
+		serve(append([]string{schemas.SubjectAssignOutline, schemas.SubjectOutlineDialsAll}, adminSubjects(name)...)...)
 		p.Publish = append(consume(schemas.StreamSessions, schemas.ConsumerSessionsRegistry),
 			consume(schemas.StreamHeartbeats, schemas.ConsumerHeartbeatsRegistry)...)
+		p.Publish = append(p.Publish, schemas.SubjectOutlineMoveAll)
 	case UsageAggregator:
 		serve(adminSubjects(name)...)
 		p.Publish = append([]string{schemas.SubjectControlAll, schemas.SubjectSessionEndedAll},
 			consume(schemas.StreamUsage, schemas.ConsumerUsageAggregator)...)
 		p.Publish = append(p.Publish, consume(schemas.StreamSessions, schemas.ConsumerSessionsAggregator)...)
+		p.Publish = append(p.Publish, consume(schemas.StreamSessions, schemas.ConsumerBootsAggregator)...)
 	case Edge:
 		p.AllowResponses = false
 		p.Publish = []string{schemas.SubjectValidateDevice, schemas.SubjectAssignOutline, schemas.SubjectAdminPrefix + ".>",
 			schemas.SubjectUsageAll, schemas.SubjectHeartbeatAll, "$JS.API.INFO", "$SRV.PING.>"}
 	case Operator:
 		p.Publish = []string{"$JS.API.>", "$SRV.>", schemas.SubjectAdminPrefix + ".>"}
-		p.Subscribe = append(p.Subscribe, schemas.SubjectUsageAll, schemas.SubjectSessionAll, schemas.SubjectHeartbeatAll, schemas.SubjectControlAll)
+		p.Subscribe = append(p.Subscribe, schemas.SubjectUsageAll, schemas.SubjectSessionAll, schemas.SubjectHeartbeatAll, schemas.SubjectControlAll,
+			schemas.SubjectOutlineDialsAll)
 	default:
 		return Permissions{}, fmt.Errorf("%q is not an HTTVPS service identity (known: %v)", name, Services())
 	}
@@ -114,5 +137,15 @@ func consume(stream, durable string) []string {
 		"$JS.API.CONSUMER.INFO." + stream + "." + durable,
 		"$JS.API.CONSUMER.MSG.NEXT." + stream + "." + durable,
 		"$JS.ACK." + stream + "." + durable + ".>",
+	}
+}
+
+// follow is what an ordered consumer of one stream needs: creating its ephemeral consumers
+// (named, no filter), pulling from them and deleting them when it recreates one.
+func follow(stream string) []string {
+	return []string{
+		"$JS.API.CONSUMER.CREATE." + stream + ".*",
+		"$JS.API.CONSUMER.MSG.NEXT." + stream + ".*",
+		"$JS.API.CONSUMER.DELETE." + stream + ".*",
 	}
 }

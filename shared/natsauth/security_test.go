@@ -13,6 +13,7 @@ import (
 
 	"github.com/httvps/httvps/schemas"
 	"github.com/httvps/httvps/shared/natsauth"
+	"github.com/httvps/httvps/shared/natsx"
 	"github.com/httvps/httvps/shared/testkit"
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
@@ -129,6 +130,37 @@ func TestProductionClusterIsolatesIdentities(t *testing.T) {
 		defer cancel()
 		if _, err := js.Consumer(ctx, schemas.StreamUsage, "thief"); !errors.Is(err, jetstream.ErrConsumerNotFound) {
 			t.Fatalf("consumer thief: %v, want not found", err)
+		}
+	})
+
+	t.Run("a gateway follows the CONTROL stream, which accounts stores into", func(t *testing.T) {
+		gwJS, err := jetstream.New(gwA.nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		since := time.Now().Add(-time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		cons, err := gwJS.OrderedConsumer(ctx, schemas.StreamControl, jetstream.OrderedConsumerConfig{
+			DeliverPolicy: jetstream.DeliverByStartTimePolicy, OptStartTime: &since,
+		})
+		if err != nil {
+			t.Fatalf("gateway ordered consumer on CONTROL: %v", err)
+		}
+		accJS, err := jetstream.New(accounts.nc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ev := schemas.ControlEvent{Scope: schemas.ScopeUser, ID: "7", What: schemas.ControlKick, Code: schemas.CodeUserBanned}
+		if _, err := natsx.PublishControl(ctx, accJS, ev, 5*time.Second); err != nil {
+			t.Fatalf("accounts stores a control event: %v", err)
+		}
+		msg, err := cons.Next(jetstream.FetchMaxWait(5 * time.Second))
+		if err != nil {
+			t.Fatalf("gateway reads the control event: %v", err)
+		}
+		if msg.Subject() != ev.Subject() {
+			t.Fatalf("gateway read %s, want %s", msg.Subject(), ev.Subject())
 		}
 	})
 

@@ -103,8 +103,10 @@ func (s Store) Users() ([]User, error) {
 			u.Permissions, err = ServicePermissions(name)
 		case RoleGateway:
 			u.Permissions, err = GatewayPermissions(name)
+		case RoleAgent:
+			u.Permissions, err = AgentPermissions(name)
 		default:
-			err = fmt.Errorf("role %q is neither %s nor %s", role, RoleService, RoleGateway)
+			err = fmt.Errorf("role %q is not %s, %s or %s", role, RoleService, RoleGateway, RoleAgent)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", f, err)
@@ -145,8 +147,12 @@ func checkName(role, name string) error {
 		if _, err := ServicePermissions(name); err != nil {
 			return err
 		}
+	case RoleAgent:
+		if _, err := AgentPermissions(name); err != nil {
+			return err
+		}
 	default:
-		return fmt.Errorf("role %q is neither %s nor %s", role, RoleService, RoleGateway)
+		return fmt.Errorf("role %q is not %s, %s or %s", role, RoleService, RoleGateway, RoleAgent)
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package natsx
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -14,6 +15,7 @@ type StreamsConfig struct {
 	DuplicateWindow time.Duration
 	UsageMaxAge     time.Duration
 	SessionsMaxAge  time.Duration
+	ControlMaxAge   time.Duration
 	AckWait         time.Duration
 	MaxDeliver      int
 	MaxAckPending   int
@@ -25,6 +27,7 @@ func DefaultStreams() StreamsConfig {
 		DuplicateWindow: 10 * time.Minute,
 		UsageMaxAge:     7 * 24 * time.Hour,
 		SessionsMaxAge:  7 * 24 * time.Hour,
+		ControlMaxAge:   24 * time.Hour,
 		AckWait:         30 * time.Second,
 		MaxDeliver:      -1,
 		MaxAckPending:   20000,
@@ -60,6 +63,15 @@ func (c StreamsConfig) Streams() []jetstream.StreamConfig {
 			MaxMsgsPerSubject: 1,
 			Duplicates:        time.Minute,
 		},
+		{
+			Name:        schemas.StreamControl,
+			Description: "kicks, revokes, bans and limit changes; gateways replay what they missed",
+			Subjects:    []string{schemas.SubjectControlAll},
+			Storage:     jetstream.FileStorage,
+			Replicas:    c.Replicas,
+			Duplicates:  c.DuplicateWindow,
+			MaxAge:      c.ControlMaxAge,
+		},
 	}
 }
 
@@ -84,8 +96,12 @@ func (c StreamsConfig) Consumers() []ConsumerSpec {
 	}
 	return []ConsumerSpec{
 		durable(schemas.StreamUsage, schemas.ConsumerUsageAggregator, "usage-aggregator: usage reports into PostgreSQL"),
-		durable(schemas.StreamSessions, schemas.ConsumerSessionsAggregator, "usage-aggregator: session rows"),
-		durable(schemas.StreamSessions, schemas.ConsumerSessionsRegistry, "node-registry: active sessions per outline node"),
+		durable(schemas.StreamSessions, schemas.ConsumerSessionsAggregator, "usage-aggregator: session rows",
+			schemas.SubjectSessionStartedAll, schemas.SubjectSessionEndedAll),
+		durable(schemas.StreamSessions, schemas.ConsumerSessionsRegistry, "node-registry: active sessions per outline node",
+			schemas.SubjectSessionStartedAll, schemas.SubjectSessionEndedAll),
+		durable(schemas.StreamSessions, schemas.ConsumerBootsAggregator, "usage-aggregator: sessions of older gateway boots",
+			schemas.SubjectSessionBootAll),
 		durable(schemas.StreamHeartbeats, schemas.ConsumerHeartbeatsRegistry, "node-registry: gateway and outline health"),
 	}
 }
@@ -110,9 +126,24 @@ func Provision(ctx context.Context, js jetstream.JetStream, c StreamsConfig) err
 		}
 	}
 	for _, cs := range c.Consumers() {
-		if _, err := js.CreateOrUpdateConsumer(ctx, cs.Stream, cs.Config); err != nil {
+		if err := provisionConsumer(ctx, js, cs); err != nil {
 			return fmt.Errorf("provision: consumer %s on %s: %w", cs.Config.Durable, cs.Stream, err)
 		}
 	}
 	return nil
+}
+
+// provisionConsumer creates or updates a durable. A durable of an older release whose filter
+// the server will not change in place is recreated: it reads its stream again, which its
+// consumers apply idempotently.
+func provisionConsumer(ctx context.Context, js jetstream.JetStream, cs ConsumerSpec) error {
+	_, err := js.CreateOrUpdateConsumer(ctx, cs.Stream, cs.Config)
+	if !errors.Is(err, jetstream.ErrConsumerMultipleFilterSubjectsNotSupported) {
+		return err
+	}
+	if err := js.DeleteConsumer(ctx, cs.Stream, cs.Config.Durable); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return err
+	}
+	_, err = js.CreateConsumer(ctx, cs.Stream, cs.Config)
+	return err
 }

@@ -5,6 +5,7 @@ import (
 	"io"
 	"net"
 	"testing"
+	"time"
 
 	"github.com/httvps/httvps/shared/outlinenode"
 	"github.com/shadowsocks/go-shadowsocks2/core"
@@ -25,16 +26,7 @@ func TestRelaysThroughShadowsocks(t *testing.T) {
 		defer c.Close()
 		_, _ = io.Copy(c, c)
 	}()
-	node, err := outlinenode.Start(outlinenode.Config{Addr: "127.0.0.1:0", Password: "secret"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer node.Close()
-
-	cipher, err := core.PickCipher(outlinenode.DefaultMethod, nil, "secret")
-	if err != nil {
-		t.Fatal(err)
-	}
+	node, cipher := startNode(t)
 	raw, err := net.Dial("tcp", node.Addr().String())
 	if err != nil {
 		t.Fatal(err)
@@ -71,4 +63,59 @@ func TestStartErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestRelaysUDPThroughShadowsocks(t *testing.T) {
+	target, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer target.Close()
+	go func() {
+		buf := make([]byte, 2048)
+		for {
+			n, from, err := target.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			_, _ = target.WriteTo(buf[:n], from)
+		}
+	}()
+	node, cipher := startNode(t)
+	raw, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc := cipher.PacketConn(raw)
+	defer pc.Close()
+	nodeAddr := &net.UDPAddr{IP: node.Addr().IP, Port: node.Addr().Port}
+	msg := append(socks.ParseAddr(target.LocalAddr().String()), []byte("datagram")...)
+	if _, err := pc.WriteTo(msg, nodeAddr); err != nil {
+		t.Fatal(err)
+	}
+	_ = pc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 2048)
+	n, _, err := pc.ReadFrom(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := socks.SplitAddr(buf[:n])
+	if src.String() != target.LocalAddr().String() || !bytes.Equal(buf[len(src):n], []byte("datagram")) {
+		t.Fatalf("reply from %s: %q", src, buf[len(src):n])
+	}
+}
+
+// startNode runs a node with password "secret" until the test ends and returns its cipher.
+func startNode(t *testing.T) (*outlinenode.Node, core.Cipher) {
+	t.Helper()
+	node, err := outlinenode.Start(outlinenode.Config{Addr: "127.0.0.1:0", Password: "secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = node.Close() })
+	cipher, err := core.PickCipher(outlinenode.DefaultMethod, nil, "secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return node, cipher
 }

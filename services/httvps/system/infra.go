@@ -79,10 +79,15 @@ func (s *System) startDatabase(ctx context.Context) error {
 	s.dsn = s.cfg.DatabaseURL
 	if s.dsn == "" {
 		pg := s.cfg.Postgres
-		cluster, err := pglocal.StartCluster(ctx, pg.Dir, pg.Port, pg.Log)
+		dir, err := pglocal.DataDir(pg.Dir)
 		if err != nil {
 			return &InfraError{PartDatabase, fmt.Errorf("local postgres in %s: %w", pg.Dir, err)}
 		}
+		cluster, err := pglocal.StartCluster(ctx, dir, pg.Port, pg.Log)
+		if err != nil {
+			return &InfraError{PartDatabase, fmt.Errorf("local postgres in %s: %w", dir, err)}
+		}
+		s.pgDir = dir
 		s.cluster = cluster
 		if err := cluster.CreateDatabase(ctx, pg.Database); err != nil {
 			return &InfraError{PartDatabase, fmt.Errorf("local postgres: %w", err)}
@@ -121,3 +126,7 @@ func (s *System) closeInfra() {
 		s.natsServer.WaitForShutdown()
 	}
 }
+
+// PostgresDir is where the local cluster keeps its data: the configured directory, or the
+// per-clone one pglocal.DataDir chose because the postgres OS user cannot reach it.
+func (s *System) PostgresDir() string { return s.pgDir }

@@ -95,7 +95,7 @@ func SSServer(ctx context.Context, region string) (*Process, Node, error) {
 		return nil, Node{}, err
 	}
 	_, port, _ := net.SplitHostPort(addr)
-	p, err := StartProcess(ctx, addr, "ss-server", "-s", "127.0.0.1", "-p", port, "-k", SSPassword, "-m", SSMethod, "-t", "60", "--no-delay")
+	p, err := StartProcess(ctx, addr, "ss-server", "-s", "127.0.0.1", "-p", port, "-k", SSPassword, "-m", SSMethod, "-t", "60", "--no-delay", "-u")
 	if err != nil {
 		return nil, Node{}, err
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/httvps/httvps/services/edge"
 	"github.com/httvps/httvps/services/gateway"
 	noderegistry "github.com/httvps/httvps/services/node-registry"
+	outlineagent "github.com/httvps/httvps/services/outline-agent"
 	usageaggregator "github.com/httvps/httvps/services/usage-aggregator"
 	"github.com/nats-io/nats.go"
 	"github.com/prometheus/client_golang/prometheus"
@@ -62,6 +63,13 @@ func (s *System) StartGateway(ctx context.Context, cfg gateway.Config) (*Unit[*g
 	return startUnit(ctx, s, "gateway", &s.gateways, func(d deps) (*gateway.Service, error) {
 		cfg.NATSURL = d.nc.ConnectedUrlRedacted()
 		return gateway.New(cfg, gateway.Deps{NC: d.nc, Log: s.log, Registerer: d.reg})
+	}, nil)
+}
+
+// StartOutlineAgent runs an outline agent for the node cfg names, on its own NATS connection.
+func (s *System) StartOutlineAgent(ctx context.Context, cfg outlineagent.Config) (*Unit[*outlineagent.Service], error) {
+	return startUnit(ctx, s, "outline-agent", &s.agents, func(d deps) (*outlineagent.Service, error) {
+		return outlineagent.New(cfg, outlineagent.Deps{NC: d.nc, Log: s.log, Registerer: d.reg})
 	}, nil)
 }
 

@@ -12,6 +12,7 @@ import (
 	"github.com/httvps/httvps/services/edge"
 	"github.com/httvps/httvps/services/gateway"
 	noderegistry "github.com/httvps/httvps/services/node-registry"
+	outlineagent "github.com/httvps/httvps/services/outline-agent"
 	usageaggregator "github.com/httvps/httvps/services/usage-aggregator"
 	"github.com/httvps/httvps/shared/pglocal"
 	"github.com/nats-io/nats-server/v2/server"
@@ -31,6 +32,7 @@ type System struct {
 	natsURLs   []string
 	nc         *nats.Conn
 	cluster    *pglocal.Cluster
+	pgDir      string
 	db         *bun.DB
 	dsn        string
 	failed     chan error
@@ -42,6 +44,7 @@ type System struct {
 	aggregators []*Unit[*usageaggregator.Service]
 	edges       []*Unit[*edge.Service]
 	gateways    []*Unit[*gateway.Service]
+	agents      []*Unit[*outlineagent.Service]
 	stopOnce    sync.Once
 	stopErr     error
 }
@@ -191,6 +194,8 @@ func (s *System) Aggregators() []*Unit[*usageaggregator.Service] {
 func (s *System) Edges() []*Unit[*edge.Service] { return snapshot(&s.mu, s.edges) }
 
 func (s *System) Gateways() []*Unit[*gateway.Service] { return snapshot(&s.mu, s.gateways) }
+
+func (s *System) OutlineAgents() []*Unit[*outlineagent.Service] { return snapshot(&s.mu, s.agents) }
 
 func snapshot[T any](mu *sync.Mutex, units []T) []T {
 	mu.Lock()

@@ -19,6 +19,8 @@ const usage = `usage: httvps-identity <command> [-dir DIR] [-config FILE] [args]
   init                 an identity for every control-plane service, then render
   add-gateway ID       a new gateway identity, then render
   revoke-gateway ID    remove a gateway identity, then render (others are untouched)
+  add-agent NODE_ID    a new outline agent identity (publishes only that node's heartbeat), then render
+  revoke-agent NODE_ID remove an outline agent identity, then render
   render               write the accounts block (FILE, default DIR/accounts.conf) from DIR
   dev-tls [-hosts H,H] a development CA and certificates nats, edge and gateway in DIR
 `
@@ -55,30 +57,10 @@ func run(args []string, out io.Writer) error {
 			}
 		}
 		return render(store, *conf, out)
-	case "add-gateway":
-		id, err := oneArg(fs)
-		if err != nil {
-			return err
-		}
-		made, err := store.Create(natsauth.RoleGateway, id)
-		if err != nil {
-			return err
-		}
-		if !made {
-			return fmt.Errorf("gateway %s already has an identity in %s; revoke it first to replace it", id, *dir)
-		}
-		fmt.Fprintf(out, "created gateway %s: give %s to that gateway only, as HTTVPS_NATS_NKEY_FILE\n", id, store.SeedFile(natsauth.RoleGateway, id))
-		return render(store, *conf, out)
-	case "revoke-gateway":
-		id, err := oneArg(fs)
-		if err != nil {
-			return err
-		}
-		if err := store.Remove(natsauth.RoleGateway, id); err != nil {
-			return err
-		}
-		fmt.Fprintf(out, "revoked gateway %s\n", id)
-		return render(store, *conf, out)
+	case "add-gateway", "add-agent":
+		return add(store, roleOf(cmd), fs, *conf, out)
+	case "revoke-gateway", "revoke-agent":
+		return revoke(store, roleOf(cmd), fs, *conf, out)
 	case "render":
 		return render(store, *conf, out)
 	case "dev-tls":
@@ -88,9 +70,48 @@ func run(args []string, out io.Writer) error {
 	}
 }
 
-func oneArg(fs *flag.FlagSet) (string, error) {
+func roleOf(cmd string) string {
+	if strings.HasSuffix(cmd, "-agent") {
+		return natsauth.RoleAgent
+	}
+	return natsauth.RoleGateway
+}
+
+func add(store natsauth.Store, role string, fs *flag.FlagSet, conf string, out io.Writer) error {
+	id, err := oneArg(fs, role)
+	if err != nil {
+		return err
+	}
+	made, err := store.Create(role, id)
+	if err != nil {
+		return err
+	}
+	if !made {
+		return fmt.Errorf("%s %s already has an identity in %s; revoke it first to replace it", role, id, store.Dir)
+	}
+	fmt.Fprintf(out, "created %s %s: give %s to that %s only, as HTTVPS_NATS_NKEY_FILE\n", role, id, store.SeedFile(role, id), role)
+	return render(store, conf, out)
+}
+
+func revoke(store natsauth.Store, role string, fs *flag.FlagSet, conf string, out io.Writer) error {
+	id, err := oneArg(fs, role)
+	if err != nil {
+		return err
+	}
+	if err := store.Remove(role, id); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "revoked %s %s\n", role, id)
+	return render(store, conf, out)
+}
+
+func oneArg(fs *flag.FlagSet, role string) (string, error) {
+	what := "gateway id"
+	if role == natsauth.RoleAgent {
+		what = "outline node id"
+	}
 	if fs.NArg() != 1 {
-		return "", fmt.Errorf("%s takes one gateway id", fs.Name())
+		return "", fmt.Errorf("%s takes one %s", fs.Name(), what)
 	}
 	return fs.Arg(0), nil
 }

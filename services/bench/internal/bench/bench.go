@@ -20,7 +20,7 @@ import (
 
 type Options struct {
 	Quick bool
-	// Only names the parts to run (paths, idle, validate, usage, abuse); empty runs all.
+	// Only names the parts to run (paths, udp, idle, validate, usage, abuse); empty runs all.
 	Only     []string
 	Command  string
 	Chisel   string
@@ -96,6 +96,8 @@ type Report struct {
 	Usage       Usage
 	Insert      Usage
 	UsageErr    error
+	UDP         []UDPResult
+	UDPErr      error
 	AbuseSettings
 	Abuse    Abuse
 	AbuseErr error
@@ -142,11 +144,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 
 	skipped := errors.New("not selected with -only")
 	r.AbuseSettings = abuseSettingsFor(o.Quick)
-	r.IdleErr, r.ValidateErr, r.UsageErr, r.AbuseErr = skipped, skipped, skipped, skipped
+	r.IdleErr, r.ValidateErr, r.UsageErr, r.UDPErr, r.AbuseErr = skipped, skipped, skipped, skipped, skipped
 	if o.selected(PartPaths) {
 		if err := r.measurePaths(ctx, o, in); err != nil {
 			return nil, err
 		}
+	}
+	if o.selected(PartUDP) {
+		r.UDPErr = r.measureUDP(ctx, o, in)
 	}
 	if o.selected(PartIdle) {
 		fmt.Fprintln(o.Progress, "measuring gateway memory per idle session ...")
@@ -174,11 +179,12 @@ const (
 	PartIdle     = "idle"
 	PartValidate = "validate"
 	PartUsage    = "usage"
+	PartUDP      = "udp"
 	PartAbuse    = "abuse"
 )
 
 // Parts are the names -only accepts.
-var Parts = []string{PartPaths, PartIdle, PartValidate, PartUsage, PartAbuse}
+var Parts = []string{PartPaths, PartUDP, PartIdle, PartValidate, PartUsage, PartAbuse}
 
 func (o Options) selected(part string) bool { return len(o.Only) == 0 || slices.Contains(o.Only, part) }
 
@@ -194,15 +200,11 @@ func (r *Report) measurePaths(ctx context.Context, o Options, in *infra) error {
 			return err
 		}
 	}
-	gw, err := startGatewayChild(ctx, in.gatewayEnv("data"))
+	gw, ssLocal, err := startGatewayAndSSLocal(ctx, in, in.gatewayEnv("data"))
 	if err != nil {
 		return err
 	}
 	defer gw.stop()
-	ssLocal, err := startSSLocal(ctx, in.node)
-	if err != nil {
-		return err
-	}
 	defer ssLocal.Stop()
 	self := proc{Name: nameBench, PID: os.Getpid()}
 	ss := proc{Name: nameSSServer, PID: in.ss.PID()}

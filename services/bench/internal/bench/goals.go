@@ -101,6 +101,7 @@ func goals(r *Report) []Goal {
 		g.Limits = "largest gateway allocations per idle session: " + strings.Join(sites, "; ")
 	}
 	out = append(out, g)
+	out = append(out, udpGoals(r)...)
 	return append(out, abuseGoals(r)...)
 }
 

@@ -93,6 +93,8 @@ func (in *infra) gatewayEnv(name string) []string {
 		"HTTVPS_GATEWAY_METRICS=false",
 		"HTTVPS_GATEWAY_ALLOW_TARGETS=127.0.0.0/8",
 		"HTTVPS_GATEWAY_CONFIG=",
+		// a loopback benchmark: plain NATS and loopback targets, as the all-in-one runs them
+		"HTTVPS_ENV=development",
 	}
 }
 

@@ -25,6 +25,7 @@ func (r *Report) Markdown() string {
 		mode, r.Window, r.Warmup, r.TTFBSamples, r.TTFBBudget)
 	w("- \"Client defaults\" runs `%s` (its defaults: binary frames, flow control, stream confirmation)\n\n", r.ClientArgs)
 	r.pathsMarkdown(w)
+	r.udpMarkdown(w)
 	r.idleMarkdown(w)
 	r.controlMarkdown(w)
 	r.abuseMarkdown(w)

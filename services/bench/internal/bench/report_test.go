@@ -48,6 +48,10 @@ func sampleReport() *Report {
 		Validate: Validate{Requests: 100, PerSec: 6000, Latency: Latency{P99: 5 * time.Millisecond}},
 		Echo:     Validate{Requests: 100, PerSec: 12000},
 		UsageErr: errors.New("not selected with -only"),
+		UDP: []UDPResult{
+			{Name: nameUDPSS, RTT: ms(0.1), Rate: 10000, Sent: 30000},
+			{Name: nameUDPHTTVPS, RTT: ms(0.3), Rate: 6000, Sent: 18000, Lost: 3},
+		},
 	}
 }
 
@@ -61,6 +65,8 @@ func TestGoals(t *testing.T) {
 		"100 parallel streams":               "met",
 		"httvps-client + gateway CPU per GB": "met",
 		"an idle session costs":              "not met",
+		"UDP echo round trip":                "not met",
+		"UDP datagrams/s":                    "met",
 		"a connection that upgraded":         "not measured",
 		"1-byte frames":                      "not measured",
 		"stream_open/abort churn":            "not measured",
@@ -93,6 +99,7 @@ func TestGoals(t *testing.T) {
 		"| 0.50× |",
 		"| usage reports | not measured: not selected with -only |",
 		"### What limits the goals not met",
+		"| HTTVPS UDP, client defaults | 300µs | 600µs | 6000 | 3 of 18000 |",
 		"- \"Client defaults\" runs `httvps-client` (its defaults",
 	} {
 		if !strings.Contains(md, s) {

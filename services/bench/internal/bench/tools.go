@@ -53,8 +53,8 @@ func startHTTVPSClient(ctx context.Context, bin string, gw *gatewayChild, d syst
 	return system.StartProcess(ctx, socks, bin, args...)
 }
 
-// startSSLocal runs shadowsocks-libev's ss-local: a SOCKS5 server whose connections go to the
-// node through one Shadowsocks hop.
+// startSSLocal runs shadowsocks-libev's ss-local: a SOCKS5 server (UDP ASSOCIATE too) whose
+// connections and datagrams go to the node through one Shadowsocks hop.
 func startSSLocal(ctx context.Context, node system.Node) (*system.Process, error) {
 	addr, err := system.FreeAddr()
 	if err != nil {
@@ -62,7 +62,7 @@ func startSSLocal(ctx context.Context, node system.Node) (*system.Process, error
 	}
 	_, port, _ := net.SplitHostPort(addr)
 	return system.StartProcess(ctx, addr, "ss-local", "-s", node.IP, "-p", fmt.Sprint(node.Port), "-b", "127.0.0.1", "-l", port,
-		"-k", node.Password, "-m", node.Method, "-t", "60", "--no-delay")
+		"-k", node.Password, "-m", node.Method, "-t", "60", "--no-delay", "-u")
 }
 
 // startChisel runs a chisel server with TLS and a client forwarding a local port to remote.
@@ -87,4 +87,19 @@ func startChisel(ctx context.Context, bin, certFile, keyFile, remote string) (cl
 		return nil, nil, fmt.Errorf("chisel client: %w", err)
 	}
 	return client, server, nil
+}
+
+// startGatewayAndSSLocal runs a gateway child with env and an ss-local to the same node: the
+// HTTVPS path and its plain Shadowsocks peer.
+func startGatewayAndSSLocal(ctx context.Context, in *infra, env []string) (*gatewayChild, *system.Process, error) {
+	gw, err := startGatewayChild(ctx, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	ssLocal, err := startSSLocal(ctx, in.node)
+	if err != nil {
+		gw.stop()
+		return nil, nil, err
+	}
+	return gw, ssLocal, nil
 }

@@ -1,4 +1,5 @@
-// Package socks5 reads SOCKS5 (RFC 1928) greetings and CONNECT requests and writes replies.
+// Package socks5 reads SOCKS5 (RFC 1928) greetings, CONNECT and UDP ASSOCIATE requests and
+// UDP datagram headers, and writes replies.
 package socks5
 
 import (
@@ -140,8 +141,10 @@ func ReadRequest(r io.Reader) (Request, error) {
 	}
 	req.Host, req.Port = host, binary.BigEndian.Uint16(port[:])
 	switch {
+	case req.Command == CmdUDPAssociate:
+		return req, nil
 	case req.Command != CmdConnect:
-		return req, &Error{Reply: CommandNotSupported, Message: fmt.Sprintf("command 0x%02x is not supported, only CONNECT", req.Command)}
+		return req, &Error{Reply: CommandNotSupported, Message: fmt.Sprintf("command 0x%02x is not supported, only CONNECT and UDP ASSOCIATE", req.Command)}
 	case req.Port == 0:
 		return req, &Error{Reply: HostUnreachable, Message: "port 0"}
 	}

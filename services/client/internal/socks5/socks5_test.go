@@ -68,7 +68,7 @@ func TestReadRequest(t *testing.T) {
 		{name: "domain stays unresolved", in: append(append([]byte{5, 1, 0, 3, 11}, "example.com"...), 0x1F, 0x90), target: "example.com:8080"},
 		{name: "wrong version", in: []byte{4, 1, 0, 1, 1, 2, 3, 4, 0, 80}, reply: GeneralFailure},
 		{name: "bind", in: []byte{5, 2, 0, 1, 1, 2, 3, 4, 0, 80}, reply: CommandNotSupported},
-		{name: "udp associate", in: []byte{5, 3, 0, 1, 0, 0, 0, 0, 0, 0}, reply: CommandNotSupported},
+		{name: "udp associate", in: []byte{5, 3, 0, 1, 0, 0, 0, 0, 0, 0}, target: "0.0.0.0:0"},
 		{name: "unknown command", in: []byte{5, 9, 0, 1, 1, 2, 3, 4, 0, 80}, reply: CommandNotSupported},
 		{name: "unknown address type", in: []byte{5, 1, 0, 7, 1, 2, 3, 4, 0, 80}, reply: AddressNotSupported},
 		{name: "empty domain", in: []byte{5, 1, 0, 3, 0, 0, 80}, reply: HostUnreachable},

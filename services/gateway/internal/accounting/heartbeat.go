@@ -19,6 +19,7 @@ type Load interface {
 
 type HeartbeatConfig struct {
 	GatewayID  string
+	BootID     string
 	Region     string
 	PublicIP   string
 	InternalIP string
@@ -70,6 +71,7 @@ func (h *Heartbeat) Send(status string) {
 	sessions, streams := h.load.Counts()
 	hb := schemas.GatewayHeartbeat{
 		GatewayID:       h.cfg.GatewayID,
+		BootID:          h.cfg.BootID,
 		Region:          h.cfg.Region,
 		PublicIP:        h.cfg.PublicIP,
 		InternalIP:      h.cfg.InternalIP,

@@ -24,10 +24,11 @@ func (r *record) empty() bool { return r.started == nil && r.usage == nil && r.e
 
 // Outbox keeps what waits for JetStream, bounded by one record per session and a record limit.
 type Outbox struct {
-	limit int
-	m     *metrics.Metrics
-	log   zerolog.Logger
-	wake  chan struct{}
+	limit  int
+	bootID string
+	m      *metrics.Metrics
+	log    zerolog.Logger
+	wake   chan struct{}
 
 	mu      sync.Mutex
 	records map[string]*record
@@ -39,6 +40,7 @@ func NewOutbox(limit int, m *metrics.Metrics, log zerolog.Logger) *Outbox {
 }
 
 func (o *Outbox) Started(ev schemas.SessionStarted) {
+	ev.BootID = o.bootID
 	o.put(ev.SessionID, func(r *record) { r.started = &ev })
 }
 
@@ -51,6 +53,7 @@ func (o *Outbox) Usage(rep schemas.UsageReport) {
 }
 
 func (o *Outbox) Ended(ev schemas.SessionEnded) {
+	ev.BootID = o.bootID
 	o.put(ev.SessionID, func(r *record) { r.ended = &ev })
 }
 

@@ -1,37 +1,116 @@
-// Package control ends sessions on the control events of the control plane (kick, revoke,
-// limit), received on a core NATS subscription.
+// Package control ends sessions on the control plane's word: the events of the CONTROL stream,
+// followed from the gateway's boot and replayed from the last one seen after a reconnect, and a
+// re-validation of every live session after each reconnect and at an interval.
 package control
 
 import (
-	"encoding/json"
-	"fmt"
+	"context"
+	"errors"
+	"strconv"
+	"sync"
+	"time"
 
 	"github.com/httvps/httvps/schemas"
+	"github.com/httvps/httvps/services/gateway/internal/session"
 	"github.com/httvps/httvps/shared/logging"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 )
 
-// Target is what the events act on.
-type Target interface {
+// Sessions are the live sessions the control plane acts on.
+type Sessions interface {
 	Control(ev schemas.ControlEvent, gatewayID string) int
+	Live() []session.Live
 }
 
-// Subscribe listens to every control event until the subscription is drained.
-func Subscribe(nc *nats.Conn, gatewayID string, target Target, log zerolog.Logger) (*nats.Subscription, error) {
-	sub, err := nc.Subscribe(schemas.SubjectControlAll, func(msg *nats.Msg) {
-		var ev schemas.ControlEvent
-		if err := json.Unmarshal(msg.Data, &ev); err != nil {
-			log.Warn().Err(err).Str(logging.FieldSubject, msg.Subject).Msg("unreadable control event")
-			return
-		}
-		if n := target.Control(ev, gatewayID); n > 0 {
-			log.Info().Str(logging.FieldSubject, msg.Subject).Str(logging.FieldCode, string(ev.Code)).
-				Int(logging.FieldCount, n).Msg("control event ended sessions")
-		}
-	})
-	if err != nil {
-		return nil, fmt.Errorf("control: subscribe %s: %w", schemas.SubjectControlAll, err)
+// Nodes is told which Outline nodes the sessions must leave.
+type Nodes interface {
+	MoveOff(nodeID int64)
+}
+
+// Validator asks the control plane whether a device may still be served.
+type Validator interface {
+	ValidateDevice(ctx context.Context, req schemas.ValidateDeviceRequest) (schemas.ValidateDeviceReply, *schemas.RPCError)
+}
+
+type Config struct {
+	GatewayID string
+	// RevalidateInterval is how often every live session is validated again.
+	RevalidateInterval time.Duration
+	// Workers bounds the validations in flight at once.
+	Workers int
+	// Since is where following the CONTROL stream starts: the gateway's boot.
+	Since time.Time
+}
+
+type Deps struct {
+	NC         *nats.Conn
+	Sessions   Sessions
+	Nodes      Nodes
+	Validator  Validator
+	Registerer prometheus.Registerer
+	Log        zerolog.Logger
+}
+
+type Control struct {
+	cfg      Config
+	nc       *nats.Conn
+	js       jetstream.JetStream
+	sessions Sessions
+	nodes    Nodes
+	validate Validator
+	m        *controlMetrics
+	log      zerolog.Logger
+}
+
+func New(cfg Config, deps Deps) (*Control, error) {
+	if deps.NC == nil || deps.Sessions == nil || deps.Nodes == nil || deps.Validator == nil {
+		return nil, errors.New("control: NATS, sessions, nodes and a validator are required")
 	}
-	return sub, nil
+	if cfg.RevalidateInterval <= 0 {
+		return nil, errors.New("control: the re-validation interval must be positive")
+	}
+	if cfg.Workers < 1 {
+		cfg.Workers = 1
+	}
+	js, err := jetstream.New(deps.NC)
+	if err != nil {
+		return nil, err
+	}
+	m, err := newControlMetrics(deps.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	return &Control{cfg: cfg, nc: deps.NC, js: js, sessions: deps.Sessions, nodes: deps.Nodes, validate: deps.Validator, m: m, log: deps.Log}, nil
+}
+
+// Run follows the CONTROL stream and re-validates sessions until ctx ends.
+func (c *Control) Run(ctx context.Context) {
+	var wg sync.WaitGroup
+	wg.Go(func() { c.follow(ctx) })
+	wg.Go(func() { c.revalidateLoop(ctx) })
+	wg.Wait()
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+func moveOff(ev schemas.ControlEvent, subject string, nodes Nodes, log zerolog.Logger) {
+	id, err := strconv.ParseInt(ev.ID, 10, 64)
+	if err != nil || ev.What != schemas.ControlMove || id <= 0 {
+		log.Warn().Str(logging.FieldSubject, subject).Msg("unusable outline node event")
+		return
+	}
+	nodes.MoveOff(id)
+	log.Info().Int64(logging.FieldNode, id).Str(logging.FieldReason, ev.Reason).Msg("sessions move off outline node")
 }

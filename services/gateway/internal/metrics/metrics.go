@@ -18,6 +18,7 @@ const (
 	OpPublishUsage   = "publish_usage"
 	OpPublishSession = "publish_session"
 	OpHeartbeat      = "heartbeat"
+	OpDialReport     = "dial_report"
 
 	DialNode      = "node"
 	DialTarget    = "target"
@@ -41,7 +42,21 @@ type Metrics struct {
 	UsageDropped   prometheus.Counter
 	LimitRefusals  *prometheus.CounterVec
 	MemoryCharged  prometheus.Gauge
+	UDPFlows       prometheus.Gauge
+	UDPDatagrams   *prometheus.CounterVec
+	UDPDropped     *prometheus.CounterVec
 }
+
+// Reasons a datagram is dropped or refused.
+const (
+	DropRate      = "rate"
+	DropOversize  = "oversize"
+	DropQueue     = "queue"
+	DropForbidden = "forbidden"
+	DropResolve   = "resolve"
+	DropFlows     = "flows"
+	DropNode      = "node"
+)
 
 func New(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{
@@ -69,10 +84,15 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 			Help: "Connections, streams and sessions refused or ended by a gateway protection limit."}, []string{"limit"}),
 		MemoryCharged: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: "memory_charged_bytes",
 			Help: "Memory held for clients and charged to the gateway's memory budget."}),
+		UDPFlows: prometheus.NewGauge(prometheus.GaugeOpts{Namespace: namespace, Name: "udp_flows_active", Help: "Open UDP flows over all sessions."}),
+		UDPDatagrams: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "udp_datagrams_total",
+			Help: "UDP datagrams relayed: up is client to Outline node, down is Outline node to client."}, []string{"direction"}),
+		UDPDropped: prometheus.NewCounterVec(prometheus.CounterOpts{Namespace: namespace, Name: "udp_dropped_total",
+			Help: "UDP datagrams dropped or refused by reason: rate, oversize, queue, forbidden, resolve, flows, node."}, []string{"reason"}),
 	}
 	for _, c := range []prometheus.Collector{m.SessionsActive, m.StreamsActive, m.Handshakes, m.SessionsEnded, m.Bytes,
 		m.NATSLatency, m.NATSErrors, m.UpstreamErrors, m.NodeFailovers, m.UsagePending, m.UsageDropped,
-		m.LimitRefusals, m.MemoryCharged} {
+		m.LimitRefusals, m.MemoryCharged, m.UDPFlows, m.UDPDatagrams, m.UDPDropped} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("metrics: register: %w", err)
 		}
@@ -81,6 +101,9 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 	m.BytesDown = m.Bytes.WithLabelValues(DirectionDown)
 	for _, kind := range []string{DialNode, DialTarget, DialResolve, DialForbidden} {
 		m.UpstreamErrors.WithLabelValues(kind)
+	}
+	for _, r := range []string{DropRate, DropOversize, DropQueue, DropForbidden, DropResolve, DropFlows, DropNode} {
+		m.UDPDropped.WithLabelValues(r)
 	}
 	return m, nil
 }

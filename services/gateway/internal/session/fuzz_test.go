@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
+	"github.com/httvps/httvps/services/gateway/internal/udp"
 	"io"
 	"net"
 	"net/netip"
@@ -107,9 +108,12 @@ func fuzzServer(tb testing.TB) *Server {
 			MaxStreams: 8, MaxFrameSize: 4 << 10, Window: 8 << 10, MaxWindow: 32 << 10, SessionWindow: 64 << 10,
 			HelloTimeout: time.Second, PingInterval: time.Second, IdleTimeout: 2 * time.Second, WriteTimeout: time.Second,
 			DialTimeout: time.Second, SessionMemory: 512 << 10, GatewayMemory: 1 << 20, StreamOpenRate: 1000, StreamOpenBurst: 16,
+			UDP: udp.Limits{MaxFlows: 4, MaxDatagram: 1024, Rate: 1000, IdleTimeout: 200 * time.Millisecond, Queued: 16 << 10},
 		},
 		Backend: fuzzBackend{node: sinkNode(tb)},
-		Policy:  upstream.NewPolicy([]netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, nil),
+		Policy: upstream.NewPolicy(upstream.PolicyConfig{AllowTargets: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
+			DNSTimeout: time.Second, DNSConcurrency: 16}, nil),
+		Nodes:   upstream.NewPool(upstream.PoolConfig{DialTimeout: time.Second, NodeAttempts: 1, ProbeInterval: time.Second, ProbeFor: time.Minute}),
 		Outbox:  accounting.NewOutbox(1000, m, log),
 		Totals:  &accounting.Totals{},
 		Metrics: m,
@@ -117,7 +121,7 @@ func fuzzServer(tb testing.TB) *Server {
 	})
 }
 
-var fuzzFeatures = []string{schemas.FeatureBinary, schemas.FeatureFlowControl, schemas.FeatureStreamConfirm}
+var fuzzFeatures = []string{schemas.FeatureBinary, schemas.FeatureFlowControl, schemas.FeatureStreamConfirm, schemas.FeatureUDP}
 
 // script turns fuzz bytes into a hello and a sequence of frames of every type, with ids,
 // sizes and credits taken from the bytes.
@@ -148,7 +152,7 @@ func script(data []byte, target string) []scripted {
 		op, id := b(), uint32(b()%12)
 		var msg []byte
 		kind := textMessage
-		switch op % 9 {
+		switch op % 11 {
 		case 0:
 			msg, _ = wire.AppendJSON(nil, schemas.StreamOpen{StreamID: id, Target: target})
 		case 1:
@@ -165,6 +169,12 @@ func script(data []byte, target string) []scripted {
 			msg, _ = wire.AppendJSON(nil, schemas.Ping{ID: uint64(id)})
 		case 7:
 			msg = next(int(b()))
+		case 8:
+			addr := []string{target, "10.1.2.3:53", "localhost:9"}[b()%3]
+			kind = binaryMessage
+			msg, _ = wire.AppendBinaryUDPData(nil, id, addr, next(int(b())*8))
+		case 9:
+			msg, _ = wire.AppendJSON(nil, schemas.UDPClose{FlowID: id})
 		default:
 			kind, msg = binaryMessage, next(int(b()))
 		}

@@ -20,7 +20,7 @@ import (
 	"golang.org/x/time/rate"
 )
 
-var supportedFeatures = []string{schemas.FeatureBinary, schemas.FeatureFlowControl, schemas.FeatureStreamConfirm}
+var supportedFeatures = []string{schemas.FeatureBinary, schemas.FeatureFlowControl, schemas.FeatureStreamConfirm, schemas.FeatureUDP}
 
 // handshake reads hello, asks the control plane and answers hello_ok. On failure it has
 // already sent the error frame and closed conn.
@@ -49,7 +49,7 @@ func (srv *Server) handshake(conn Conn) (*Session, bool) {
 			Region: hello.Region, UserID: s.userID, DeviceID: hello.DeviceID, ExcludeNodeIDs: exclude,
 		})
 	}
-	nodes, refusal := upstream.NewNodeSet(ctx, assign, srv.Limits.DialTimeout, s.onFailover)
+	nodes, refusal := srv.Nodes.NewNodeSet(ctx, assign, s.onFailover)
 	if refusal != nil {
 		log.Warn().Str(logging.FieldCode, string(refusal.Code)).Str(logging.FieldReason, refusal.Message).Msg("no outline node")
 		srv.refuse(conn, srv.unlessDraining(refusal))
@@ -176,6 +176,7 @@ func (s *Session) sendHelloOK() error {
 		limits.MaxWindow = max(l.Window, l.MaxWindow)
 		limits.SessionWindow = l.SessionWindow
 	}
+	s.udpLimits(limits)
 	msg, err := wire.AppendJSON(nil, schemas.HelloOK{SessionID: s.id, Features: s.features, Limits: limits})
 	if err != nil {
 		return err
@@ -202,6 +203,10 @@ func frameType(frame any) schemas.FrameType {
 		return schemas.FrameStreamWindow
 	case schemas.StreamOK:
 		return schemas.FrameStreamOK
+	case schemas.UDPData:
+		return schemas.FrameUDPData
+	case schemas.UDPClose:
+		return schemas.FrameUDPClose
 	case schemas.Ping:
 		return schemas.FramePing
 	case schemas.Pong:

@@ -107,6 +107,8 @@ func (s *Session) dispatch(frame any) (ending, bool) {
 			return protocolEnding("stream_window without flow_control negotiated in hello"), true
 		}
 		s.onWindow(f)
+	case schemas.UDPData, schemas.UDPClose:
+		return s.onUDP(f)
 	case schemas.Ping:
 		s.out.sendControl(schemas.Pong{ID: f.ID})
 	case schemas.Pong:

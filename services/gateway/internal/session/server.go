@@ -4,6 +4,7 @@ package session
 
 import (
 	"context"
+	"github.com/httvps/httvps/services/gateway/internal/udp"
 	"io"
 	"net"
 	"net/netip"
@@ -67,6 +68,7 @@ type Limits struct {
 	StreamOpenBurst       int
 	TrustedProxyHeader    string
 	TrustedProxies        []netip.Prefix
+	UDP                   udp.Limits
 }
 
 // Backend is the control plane as the handshake sees it.
@@ -80,6 +82,7 @@ type Deps struct {
 	Limits    Limits
 	Backend   Backend
 	Policy    upstream.Policy
+	Nodes     *upstream.Pool
 	Outbox    *accounting.Outbox
 	Totals    *accounting.Totals
 	Metrics   *metrics.Metrics

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"github.com/httvps/httvps/services/gateway/internal/udp"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,6 +50,7 @@ type Session struct {
 	nodeID      atomic.Int64
 	usage       *accounting.Usage
 	out         *writer
+	udp         *udp.Relay
 	log         zerolog.Logger
 
 	ctx    context.Context
@@ -77,8 +79,10 @@ func (s *Session) run() {
 	})
 	s.log.Info().Strs("features", s.features).Int64(logging.FieldNode, s.nodeID.Load()).Msg("session started")
 	s.out.start()
+	s.startUDP()
 	s.terminate(s.readLoop())
 	s.closeStreams()
+	s.closeUDP()
 	s.out.wait()
 	s.running.Wait()
 	s.finish()

@@ -293,6 +293,9 @@ func (w *writer) write(f outFrame, scratch *[]byte) error {
 		*scratch = wire.AppendBinaryStreamWindow((*scratch)[:0], win.StreamID, win.Credit)
 		return w.s.conn.WriteMessage(binaryMessage, *scratch)
 	}
+	if d, ok := f.control.(schemas.UDPData); ok {
+		return w.writeDatagram(d, scratch)
+	}
 	if f.control != nil {
 		msg, err := wire.AppendJSON((*scratch)[:0], f.control)
 		if err != nil {

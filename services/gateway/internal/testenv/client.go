@@ -84,6 +84,7 @@ type Client struct {
 	streams map[uint32]*Stream
 	nextID  uint32
 	errs    chan schemas.ErrorFrame
+	udp     chan any
 	done    chan struct{}
 	readErr error
 }
@@ -102,7 +103,7 @@ func Connect(tb testing.TB, g *Gateway, hello schemas.Hello) (*Client, *schemas.
 		return nil, &f
 	case schemas.HelloOK:
 		c := &Client{tb: tb, conn: conn, HelloOK: f, streams: map[uint32]*Stream{},
-			errs: make(chan schemas.ErrorFrame, 64), done: make(chan struct{})}
+			errs: make(chan schemas.ErrorFrame, 64), udp: make(chan any, 1024), done: make(chan struct{})}
 		c.binary = slices.Contains(f.Features, schemas.FeatureBinary)
 		c.flow = slices.Contains(f.Features, schemas.FeatureFlowControl)
 		c.maxData = min(wire.MaxStreamDataPayload(f.Limits.MaxFrameSize, c.binary), 16<<10)
@@ -122,6 +123,9 @@ func (c *Client) StopPongs() { c.noPong.Store(true) }
 
 // Errors delivers error frames that are not about an open stream, and session errors.
 func (c *Client) Errors() <-chan schemas.ErrorFrame { return c.errs }
+
+// UDP delivers the udp_data and udp_close frames from the gateway.
+func (c *Client) UDP() <-chan any { return c.udp }
 
 // Done is closed when the connection has ended.
 func (c *Client) Done() <-chan struct{} { return c.done }
@@ -205,6 +209,12 @@ func (c *Client) dispatch(frame any) {
 	case schemas.StreamClose:
 		if st := c.stream(f.StreamID); st != nil {
 			st.finish(f.Code, nil)
+		}
+	case schemas.UDPData, schemas.UDPClose:
+		select {
+		case c.udp <- f:
+		default:
+			c.tb.Errorf("client: UDP frame %T not read by the test", f)
 		}
 	case schemas.ErrorFrame:
 		if f.StreamID != nil {

@@ -2,11 +2,7 @@ package testenv
 
 import (
 	"fmt"
-	"net"
-	"os/exec"
-	"strconv"
 	"testing"
-	"time"
 
 	"github.com/httvps/httvps/schemas"
 	"github.com/httvps/httvps/shared/outlinenode"
@@ -22,39 +18,7 @@ const (
 // the node to assign. The process is killed in Cleanup.
 func SSServer(tb testing.TB, nodeID int64, region string) schemas.OutlineAssignment {
 	tb.Helper()
-	bin, err := exec.LookPath("ss-server")
-	if err != nil {
-		tb.Fatalf("ss-server not found (apt-get install shadowsocks-libev): %v", err)
-	}
-	port := testkit.FreePort(tb)
-	cmd := exec.Command(bin, "-s", "127.0.0.1", "-p", strconv.Itoa(port), "-k", Password, "-m", Method, "-t", "30")
-	if err := cmd.Start(); err != nil {
-		tb.Fatalf("start ss-server: %v", err)
-	}
-	done := make(chan struct{})
-	go func() {
-		_ = cmd.Wait()
-		close(done)
-	}()
-	tb.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		<-done
-	})
-	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-	testkit.Eventually(tb, 10*time.Second, "ss-server listening on "+addr, func() bool {
-		select {
-		case <-done:
-			tb.Fatalf("ss-server exited early")
-		default:
-		}
-		c, err := net.DialTimeout("tcp", addr, 100*time.Millisecond)
-		if err != nil {
-			return false
-		}
-		c.Close()
-		return true
-	})
-	return node(nodeID, region, port)
+	return StartSSProcess(tb, nodeID, region).Node
 }
 
 // OutlineServer runs the service package of outline-ss-server in-process on 127.0.0.1, with a

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"github.com/httvps/httvps/shared/udpecho"
 	"io"
 	"net"
 	"sync"
@@ -118,4 +119,23 @@ func (p *pattern) Read(b []byte) (int, error) {
 		p.n = p.n*31 + 7
 	}
 	return len(b), nil
+}
+
+// UDPEcho is a UDP server on 127.0.0.1 that sends every datagram back; it returns its address.
+func UDPEcho(tb testing.TB) string {
+	tb.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatalf("udp echo listen: %v", err)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		udpecho.Serve(pc, nil)
+	}()
+	tb.Cleanup(func() {
+		pc.Close()
+		<-done
+	})
+	return pc.LocalAddr().String()
 }

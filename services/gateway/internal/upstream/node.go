@@ -18,7 +18,7 @@ import (
 type Node struct {
 	ID     int64
 	Addr   string
-	cipher core.StreamConnCipher
+	cipher core.Cipher
 }
 
 func NewNode(a schemas.OutlineAssignment) (*Node, error) {
@@ -37,8 +37,22 @@ type nodeDown struct{ err error }
 
 func (e *nodeDown) Error() string { return e.err.Error() }
 
-// Dial opens a Shadowsocks stream to target through the node.
-func (n *Node) Dial(ctx context.Context, timeout time.Duration, target netip.AddrPort) (*Conn, error) {
+func (e *nodeDown) Unwrap() error { return e.err }
+
+// nodeConn is one Shadowsocks connection to a node.
+type nodeConn struct {
+	node *Node
+	ss   net.Conn
+	tcp  *net.TCPConn
+}
+
+// dial opens a Shadowsocks connection to target through the node. A *nodeDown error means the
+// node itself could not be reached.
+func (n *Node) dial(ctx context.Context, timeout time.Duration, target netip.AddrPort) (*nodeConn, error) {
+	addr := socks.ParseAddr(target.String())
+	if addr == nil {
+		return nil, unreachable(metrics.DialTarget, "target %s cannot be put in SOCKS form", target)
+	}
 	d := net.Dialer{Timeout: timeout}
 	raw, err := d.DialContext(ctx, "tcp", n.Addr)
 	if err != nil {
@@ -47,16 +61,11 @@ func (n *Node) Dial(ctx context.Context, timeout time.Duration, target netip.Add
 	tcp := raw.(*net.TCPConn)
 	_ = tcp.SetNoDelay(true)
 	ss := n.cipher.StreamConn(&bufferedTCP{TCPConn: tcp})
-	addr := socks.ParseAddr(target.String())
-	if addr == nil {
-		tcp.Close()
-		return nil, unreachable(metrics.DialTarget, "target %s cannot be put in SOCKS form", target)
-	}
 	_ = tcp.SetWriteDeadline(time.Now().Add(timeout))
 	if _, err := ss.Write(addr); err != nil {
 		tcp.Close()
 		return nil, &nodeDown{fmt.Errorf("outline node %d: send target: %w", n.ID, err)}
 	}
 	_ = tcp.SetWriteDeadline(time.Time{})
-	return &Conn{Conn: ss, tcp: tcp}, nil
+	return &nodeConn{node: n, ss: ss, tcp: tcp}, nil
 }

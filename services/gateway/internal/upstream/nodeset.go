@@ -20,23 +20,24 @@ const maxUnusableAssignments = 3
 // NodeSet is the Outline node of one session. When the node fails, it asks for another one
 // that excludes the failed nodes, and the streams from then on use the replacement.
 type NodeSet struct {
-	assign      Assign
-	dialTimeout time.Duration
-	onFailover  func(from, to *Node)
+	pool       *Pool
+	assign     Assign
+	onFailover func(from, to *Node)
 
 	mu      sync.Mutex
 	current *Node
+	since   time.Time
 	failed  []int64
 }
 
 // NewNodeSet gets the first node of a session.
-func NewNodeSet(ctx context.Context, assign Assign, dialTimeout time.Duration, onFailover func(from, to *Node)) (*NodeSet, *schemas.RPCError) {
-	s := &NodeSet{assign: assign, dialTimeout: dialTimeout, onFailover: onFailover}
+func (p *Pool) NewNodeSet(ctx context.Context, assign Assign, onFailover func(from, to *Node)) (*NodeSet, *schemas.RPCError) {
+	s := &NodeSet{pool: p, assign: assign, onFailover: onFailover}
 	node, refusal := s.next(ctx)
 	if refusal != nil {
 		return nil, refusal
 	}
-	s.current = node
+	s.current, s.since = node, time.Now()
 	return s, nil
 }
 
@@ -62,24 +63,66 @@ func (s *NodeSet) next(ctx context.Context) (*Node, *schemas.RPCError) {
 	return nil, &schemas.RPCError{Code: schemas.CodeNoCapacity, Message: "the assigned outline nodes have unusable settings"}
 }
 
-// Dial opens a stream to target on the current node, moving to a replacement node once if
-// the current one cannot be reached.
+// Dial opens a stream to target on the session's node. A node that cannot be reached is
+// replaced and the stream tried on the replacement, up to the pool's node attempts; a node
+// the control plane moved sessions off is replaced before dialing.
 func (s *NodeSet) Dial(ctx context.Context, target netip.AddrPort) (*Conn, error) {
 	node := s.Current()
-	conn, err := node.Dial(ctx, s.dialTimeout, target)
-	var down *nodeDown
-	if !errors.As(err, &down) {
-		return conn, err
+	if s.pool.movedOff(node.ID, s.sinceOf(node)) {
+		if next, err := s.failover(ctx, node); err == nil {
+			node = next
+		}
 	}
-	replacement, ferr := s.failover(ctx, node)
-	if ferr != nil {
-		return nil, ferr
+	nc, err := s.dialFrom(ctx, node, target, s.pool.cfg.NodeAttempts)
+	if err != nil {
+		return nil, err
 	}
-	conn, err = replacement.Dial(ctx, s.dialTimeout, target)
-	if errors.As(err, &down) {
-		return nil, unreachable(metrics.DialNode, "outline node %d is unreachable", replacement.ID)
+	return newConn(s, ctx, nc, target, s.pool.cfg.ReplayLimit), nil
+}
+
+// redial is the retry of a stream whose node reset it before any reply.
+func (s *NodeSet) redial(ctx context.Context, failed *Node, target netip.AddrPort) (*nodeConn, error) {
+	node, err := s.failover(ctx, failed)
+	if err != nil {
+		return nil, err
 	}
-	return conn, err
+	return s.dialFrom(ctx, node, target, s.pool.cfg.NodeAttempts-1)
+}
+
+func (s *NodeSet) dialFrom(ctx context.Context, node *Node, target netip.AddrPort, attempts int) (*nodeConn, error) {
+	var tried []int64
+	for {
+		nc, err := node.dial(ctx, s.pool.cfg.DialTimeout, target)
+		var down *nodeDown
+		if !errors.As(err, &down) {
+			if err == nil || ctx.Err() == nil {
+				s.pool.record(node, nil)
+			}
+			return nc, err
+		}
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		s.pool.record(node, down.err)
+		tried = append(tried, node.ID)
+		if len(tried) >= attempts {
+			return nil, unreachable(metrics.DialNode, "outline nodes %v are unreachable", tried)
+		}
+		next, ferr := s.failover(ctx, node)
+		if ferr != nil {
+			return nil, ferr
+		}
+		node = next
+	}
+}
+
+func (s *NodeSet) sinceOf(node *Node) time.Time {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.current != node {
+		return time.Now()
+	}
+	return s.since
 }
 
 func (s *NodeSet) failover(ctx context.Context, failed *Node) (*Node, error) {
@@ -94,7 +137,7 @@ func (s *NodeSet) failover(ctx context.Context, failed *Node) (*Node, error) {
 		s.failed = nil
 		return nil, unreachable(metrics.DialNode, "outline node %d is unreachable and no other node was assigned (%s)", failed.ID, refusal.Code)
 	}
-	s.current = node
+	s.current, s.since = node, time.Now()
 	if s.onFailover != nil {
 		s.onFailover(failed, node)
 	}

@@ -2,9 +2,12 @@ package upstream
 
 import (
 	"context"
+	"errors"
 	"net"
 	"net/netip"
+	"slices"
 	"strconv"
+	"time"
 
 	"github.com/httvps/httvps/services/gateway/internal/metrics"
 )
@@ -15,7 +18,13 @@ var specialRanges = []netip.Prefix{
 	netip.MustParsePrefix("192.0.0.0/24"),
 	netip.MustParsePrefix("198.18.0.0/15"),
 	netip.MustParsePrefix("240.0.0.0/4"),
+	// IPv6 forms that carry an IPv4 address (NAT64, 6to4, IPv4-compatible) or are deprecated
+	// site-local: each could reach a private IPv4 network behind a translator.
+	netip.MustParsePrefix("64:ff9b::/96"),
 	netip.MustParsePrefix("64:ff9b:1::/48"),
+	netip.MustParsePrefix("2002::/16"),
+	netip.MustParsePrefix("::/96"),
+	netip.MustParsePrefix("fec0::/10"),
 }
 
 // Resolver is the part of *net.Resolver the policy uses.
@@ -23,29 +32,49 @@ type Resolver interface {
 	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
 }
 
-// Policy decides which resolved addresses a stream may reach: anything public, plus the
-// loopback, private, link-local and other special ranges only when an allow-list prefix
-// admits them.
-type Policy struct {
-	allow    []netip.Prefix
-	resolver Resolver
+type PolicyConfig struct {
+	// AllowTargets admits addresses of the restricted ranges.
+	AllowTargets []netip.Prefix
+	// DenyPorts are refused; AllowPorts, when not empty, are the only ports admitted.
+	DenyPorts  []uint16
+	AllowPorts []uint16
+	// DNSTimeout bounds one lookup, waiting for a slot included; DNSConcurrency bounds the
+	// lookups in flight at once over the whole gateway.
+	DNSTimeout     time.Duration
+	DNSConcurrency int
 }
 
-func NewPolicy(allow []netip.Prefix, resolver Resolver) Policy {
+// Policy decides which resolved addresses a stream may reach: anything public, plus the
+// loopback, private, link-local and other special ranges only when an allow-list prefix
+// admits them; and which ports.
+type Policy struct {
+	cfg      PolicyConfig
+	resolver Resolver
+	lookups  chan struct{}
+}
+
+func NewPolicy(cfg PolicyConfig, resolver Resolver) Policy {
 	if resolver == nil {
 		resolver = net.DefaultResolver
 	}
-	return Policy{allow: allow, resolver: resolver}
+	return Policy{cfg: cfg, resolver: resolver, lookups: make(chan struct{}, max(1, cfg.DNSConcurrency))}
 }
 
 func (p Policy) Permits(a netip.Addr) bool {
 	a = a.Unmap()
-	for _, pre := range p.allow {
+	for _, pre := range p.cfg.AllowTargets {
 		if pre.Contains(a) {
 			return true
 		}
 	}
 	return !restricted(a)
+}
+
+func (p Policy) permitsPort(port uint16) bool {
+	if slices.Contains(p.cfg.DenyPorts, port) {
+		return false
+	}
+	return len(p.cfg.AllowPorts) == 0 || slices.Contains(p.cfg.AllowPorts, port)
 }
 
 func restricted(a netip.Addr) bool {
@@ -68,9 +97,13 @@ func (p Policy) Resolve(ctx context.Context, target string) (netip.AddrPort, err
 	if err != nil {
 		return netip.AddrPort{}, unreachable(metrics.DialResolve, "target %q is not host:port", target)
 	}
-	port, err := strconv.ParseUint(portText, 10, 16)
-	if err != nil || port == 0 || host == "" {
+	port64, err := strconv.ParseUint(portText, 10, 16)
+	if err != nil || port64 == 0 || host == "" {
 		return netip.AddrPort{}, unreachable(metrics.DialResolve, "target %q needs a host and a port from 1 to 65535", target)
+	}
+	port := uint16(port64)
+	if !p.permitsPort(port) {
+		return netip.AddrPort{}, forbidden("port %d is not allowed by the gateway's port policy", port)
 	}
 	if a, err := netip.ParseAddr(host); err == nil {
 		if a.Zone() != "" {
@@ -79,16 +112,16 @@ func (p Policy) Resolve(ctx context.Context, target string) (netip.AddrPort, err
 		if !p.Permits(a) {
 			return netip.AddrPort{}, forbidden("target %s is in a loopback, private, link-local or reserved range", a)
 		}
-		return netip.AddrPortFrom(a.Unmap(), uint16(port)), nil
+		return netip.AddrPortFrom(a.Unmap(), port), nil
 	}
-	addrs, err := p.resolver.LookupNetIP(ctx, "ip", host)
-	if err != nil || len(addrs) == 0 {
-		return netip.AddrPort{}, unreachable(metrics.DialResolve, "cannot resolve %s", host)
+	addrs, err := p.lookup(ctx, host)
+	if err != nil {
+		return netip.AddrPort{}, err
 	}
 	var chosen netip.Addr
 	for _, a := range addrs {
 		a = a.Unmap()
-		if !p.Permits(a) {
+		if a.Zone() != "" || !p.Permits(a) {
 			continue
 		}
 		if a.Is4() {
@@ -102,5 +135,25 @@ func (p Policy) Resolve(ctx context.Context, target string) (netip.AddrPort, err
 	if !chosen.IsValid() {
 		return netip.AddrPort{}, forbidden("%s resolves only to loopback, private, link-local or reserved addresses", host)
 	}
-	return netip.AddrPortFrom(chosen, uint16(port)), nil
+	return netip.AddrPortFrom(chosen, port), nil
+}
+
+// lookup resolves host within the DNS timeout, waiting for one of the bounded lookup slots.
+func (p Policy) lookup(ctx context.Context, host string) ([]netip.Addr, error) {
+	ctx, cancel := context.WithTimeout(ctx, p.cfg.DNSTimeout)
+	defer cancel()
+	select {
+	case p.lookups <- struct{}{}:
+	case <-ctx.Done():
+		return nil, unreachable(metrics.DialResolve, "cannot resolve %s: %d DNS lookups already in flight for %s", host, cap(p.lookups), p.cfg.DNSTimeout)
+	}
+	defer func() { <-p.lookups }()
+	addrs, err := p.resolver.LookupNetIP(ctx, "ip", host)
+	switch {
+	case err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return nil, unreachable(metrics.DialResolve, "cannot resolve %s: no DNS answer within %s", host, p.cfg.DNSTimeout)
+	case err != nil || len(addrs) == 0:
+		return nil, unreachable(metrics.DialResolve, "cannot resolve %s", host)
+	}
+	return addrs, nil
 }

@@ -52,9 +52,13 @@ func (s *Store) ApplyGatewayHeartbeat(ctx context.Context, b GatewayBeat, offlin
 }
 
 type OutlineBeat struct {
-	NodeID       int64
-	HealthStatus string
-	At           time.Time
+	NodeID            int64
+	HealthStatus      string
+	Reason            string
+	ActiveConnections int
+	BytesPerSec       float64
+	ProbeMS           *float64
+	At                time.Time
 }
 
 type BeatResult int
@@ -65,29 +69,39 @@ const (
 	BeatUnknownNode
 )
 
-// ApplyOutlineHeartbeat sets health_status and last_heartbeat_at of a known node, unless a newer
-// heartbeat was already stored.
-func (s *Store) ApplyOutlineHeartbeat(ctx context.Context, b OutlineBeat, offlineAfter time.Duration) (BeatResult, error) {
-	var result string
-	err := s.db.NewRaw(`WITH node AS (SELECT id FROM outline_nodes WHERE id = ?0),
-		updated AS (
-			UPDATE outline_nodes SET
-				health_status = CASE WHEN ?1::timestamptz < now() - make_interval(secs => ?2) THEN 'offline' ELSE ?3 END,
-				last_heartbeat_at = LEAST(?1::timestamptz, now())
-			WHERE id = ?0 AND (last_heartbeat_at IS NULL OR last_heartbeat_at <= LEAST(?1::timestamptz, now()))
-			RETURNING id)
-		SELECT CASE WHEN EXISTS (SELECT 1 FROM updated) THEN 'applied'
-			WHEN EXISTS (SELECT 1 FROM node) THEN 'stale' ELSE 'unknown' END`,
-		b.NodeID, b.At.UTC(), offlineAfter.Seconds(), b.HealthStatus).Scan(ctx, &result)
-	if err != nil {
-		return 0, fmt.Errorf("apply outline heartbeat %d: %w", b.NodeID, err)
+// ApplyOutlineHeartbeat sets the health, reason, load and last_heartbeat_at of a known node,
+// unless a newer heartbeat was already stored. left reports a node that was healthy and is not
+// any more: its sessions must move.
+func (s *Store) ApplyOutlineHeartbeat(ctx context.Context, b OutlineBeat, offlineAfter time.Duration) (result BeatResult, left bool, err error) {
+	var row struct {
+		Result string `bun:"result"`
+		Left   bool   `bun:"left"`
 	}
-	switch result {
+	err = s.db.NewRaw(`WITH node AS (SELECT id, health_status AS old FROM outline_nodes WHERE id = ?0 FOR UPDATE),
+		updated AS (
+			UPDATE outline_nodes n SET
+				health_status = CASE WHEN ?1::timestamptz < now() - make_interval(secs => ?2) THEN 'offline' ELSE ?3 END,
+				health_reason = ?4,
+				active_connections = ?5,
+				bytes_per_sec = ?6,
+				probe_ms = ?7,
+				last_heartbeat_at = LEAST(?1::timestamptz, now())
+			FROM node
+			WHERE n.id = node.id AND (n.last_heartbeat_at IS NULL OR n.last_heartbeat_at <= LEAST(?1::timestamptz, now()))
+			RETURNING node.old, n.health_status)
+		SELECT CASE WHEN EXISTS (SELECT 1 FROM updated) THEN 'applied'
+			WHEN EXISTS (SELECT 1 FROM node) THEN 'stale' ELSE 'unknown' END AS result,
+			EXISTS (SELECT 1 FROM updated WHERE old = 'healthy' AND health_status <> 'healthy') AS left`,
+		b.NodeID, b.At.UTC(), offlineAfter.Seconds(), b.HealthStatus, b.Reason, b.ActiveConnections, b.BytesPerSec, b.ProbeMS).Scan(ctx, &row)
+	if err != nil {
+		return 0, false, fmt.Errorf("apply outline heartbeat %d: %w", b.NodeID, err)
+	}
+	switch row.Result {
 	case "applied":
-		return BeatApplied, nil
+		return BeatApplied, row.Left, nil
 	case "stale":
-		return BeatStale, nil
+		return BeatStale, false, nil
 	default:
-		return BeatUnknownNode, nil
+		return BeatUnknownNode, false, nil
 	}
 }

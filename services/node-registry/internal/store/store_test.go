@@ -116,7 +116,7 @@ func TestOutlineHeartbeatOrdering(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := f.st.ApplyOutlineHeartbeat(ctx, tc.beat, offlineAfter)
+			got, _, err := f.st.ApplyOutlineHeartbeat(ctx, tc.beat, offlineAfter)
 			if err != nil || got != tc.want {
 				t.Fatalf("result = %v, %v; want %v", got, err, tc.want)
 			}

@@ -1,0 +1,10 @@
+DROP TABLE outline_node_dials;
+ALTER TABLE outline_nodes
+	DROP CONSTRAINT outline_nodes_bytes_per_sec_check,
+	DROP CONSTRAINT outline_nodes_active_connections_check,
+	DROP COLUMN dial_error,
+	DROP COLUMN dial_failed_at,
+	DROP COLUMN probe_ms,
+	DROP COLUMN bytes_per_sec,
+	DROP COLUMN active_connections,
+	DROP COLUMN health_reason;
