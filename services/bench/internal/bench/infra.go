@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/httvps/httvps/services/httvps/system"
-	"github.com/httvps/httvps/shared/config"
 	"github.com/rs/zerolog"
 )
 
@@ -82,7 +81,6 @@ func (in *infra) close() {
 // gatewayEnv is the environment of a gateway child.
 func (in *infra) gatewayEnv(name string) []string {
 	return []string{
-		config.EnvMode + "=" + config.ModeDevelopment,
 		"HTTVPS_GATEWAY_ID=gw-bench-" + name,
 		"HTTVPS_GATEWAY_REGION=" + region,
 		"HTTVPS_GATEWAY_LISTEN=127.0.0.1:0",
