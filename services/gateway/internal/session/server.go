@@ -40,7 +40,7 @@ const (
 	// streamCost is what an open stream holds besides the data in its inbox, as measured by
 	// make bench (docs/benchmarks.md): two goroutine stacks, the Shadowsocks writer's buffer,
 	// what the upstream keeps to replay before the node's first reply, the stream itself.
-	streamCost      = 96 << 10
+	streamCost      = 104 << 10
 	refusalLogBurst = 20
 	// recordChunk is the binary payload whose WebSocket message fills one TLS record (16 KiB
 	// of plaintext less a 4-byte WebSocket header and the 5-byte binary header).
