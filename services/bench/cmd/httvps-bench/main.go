@@ -77,6 +77,9 @@ func run() error {
 		if err := os.MkdirAll(filepath.Dir(*out), 0o755); err != nil {
 			return err
 		}
+		if old, err := os.ReadFile(*out); err == nil {
+			md = bench.KeepRecorded(string(old), md)
+		}
 		if err := os.WriteFile(*out, []byte(md), 0o644); err != nil {
 			return fmt.Errorf("write %s: %w", *out, err)
 		}

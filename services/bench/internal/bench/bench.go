@@ -20,7 +20,7 @@ import (
 
 type Options struct {
 	Quick bool
-	// Only names the parts to run (paths, udp, idle, validate, usage); empty runs all.
+	// Only names the parts to run (paths, udp, idle, validate, usage, abuse); empty runs all.
 	Only     []string
 	Command  string
 	Chisel   string
@@ -98,7 +98,10 @@ type Report struct {
 	UsageErr    error
 	UDP         []UDPResult
 	UDPErr      error
-	Goals       []Goal
+	AbuseSettings
+	Abuse    Abuse
+	AbuseErr error
+	Goals    []Goal
 }
 
 func (r *Report) path(name string) (PathResult, bool) {
@@ -140,7 +143,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	defer in.close()
 
 	skipped := errors.New("not selected with -only")
-	r.IdleErr, r.ValidateErr, r.UsageErr, r.UDPErr = skipped, skipped, skipped, skipped
+	r.AbuseSettings = abuseSettingsFor(o.Quick)
+	r.IdleErr, r.ValidateErr, r.UsageErr, r.UDPErr, r.AbuseErr = skipped, skipped, skipped, skipped, skipped
 	if o.selected(PartPaths) {
 		if err := r.measurePaths(ctx, o, in); err != nil {
 			return nil, err
@@ -161,6 +165,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		fmt.Fprintln(o.Progress, "measuring usage ingestion by the usage-aggregator and a plain multi-row INSERT ...")
 		r.Usage, r.Insert, r.UsageErr = measureUsageAndInsert(ctx, in, s)
 	}
+	if o.selected(PartAbuse) {
+		fmt.Fprintln(o.Progress, "measuring the gateway under abuse (stalled upgrades, 1-byte floods, stream churn) ...")
+		r.Abuse, r.AbuseErr = measureAbuse(ctx, in, r.AbuseSettings, o.Progress)
+	}
 	r.Took = time.Since(r.Started)
 	r.Goals = goals(r)
 	return r, nil
@@ -172,10 +180,11 @@ const (
 	PartValidate = "validate"
 	PartUsage    = "usage"
 	PartUDP      = "udp"
+	PartAbuse    = "abuse"
 )
 
 // Parts are the names -only accepts.
-var Parts = []string{PartPaths, PartUDP, PartIdle, PartValidate, PartUsage}
+var Parts = []string{PartPaths, PartUDP, PartIdle, PartValidate, PartUsage, PartAbuse}
 
 func (o Options) selected(part string) bool { return len(o.Only) == 0 || slices.Contains(o.Only, part) }
 
@@ -286,7 +295,8 @@ func (in *infra) clientConfig(gw *gatewayChild) client.Config {
 }
 
 func measureIdle(ctx context.Context, in *infra, counts []int) ([]IdleMemory, error) {
-	gw, err := startGatewayChild(ctx, append(in.gatewayEnv("idle"), envProfileRate+"=1"))
+	env := append(append(in.gatewayEnv("idle"), loopbackCapsOff...), envProfileRate+"=1")
+	gw, err := startGatewayChild(ctx, env)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -39,6 +40,10 @@ type Mem struct {
 	Goroutines int    `json:"goroutines"`
 	Sessions   int    `json:"sessions"`
 	Streams    int    `json:"streams"`
+	// Charged is what the gateway's memory budget holds (memory_charged_bytes).
+	Charged int64 `json:"charged"`
+	// Counters are the gateway's httvps_gateway_* counters, keyed name{label="value"}.
+	Counters map[string]float64 `json:"counters"`
 	// Sites is the in-use heap by allocation site, when the child samples every allocation.
 	Sites map[string]int64 `json:"sites,omitempty"`
 }
@@ -51,7 +56,7 @@ const envProfileRate = "HTTVPS_BENCH_MEMPROFILE_RATE"
 // addresses on stdout.
 func RunGatewayChild() error {
 	if rate, err := strconv.Atoi(os.Getenv(envProfileRate)); err == nil && rate > 0 {
-		runtime.MemProfileRate = rate
+		runtime.MemProfileRate, profiled = rate, true
 	}
 	env := config.FromOS()
 	gw := gateway.LoadConfig(env)
@@ -74,7 +79,8 @@ func RunGatewayChild() error {
 	if err != nil {
 		return err
 	}
-	svc := sys.Gateways()[0].Service
+	unit := sys.Gateways()[0]
+	svc := unit.Service
 	ctl, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		_ = sys.Stop()
@@ -89,16 +95,21 @@ func RunGatewayChild() error {
 		runtime.ReadMemStats(&ms)
 		sessions, streams := svc.Counts()
 		_ = json.NewEncoder(w).Encode(Mem{HeapInuse: ms.HeapInuse, StackInuse: ms.StackInuse, RSS: selfRSS(),
-			Goroutines: runtime.NumGoroutine(), Sessions: sessions, Streams: streams, Sites: heapSites()})
+			Goroutines: runtime.NumGoroutine(), Sessions: sessions, Streams: streams, Sites: heapSites(),
+			Charged: svc.MemoryCharged(), Counters: counters(unit.Registry)})
 	})
 	go func() { _ = http.Serve(ctl, mux) }()
 	fmt.Printf("%s %s %s %s\n", readyPrefix, svc.Addr(), ctl.Addr(), svc.CertFile())
 	return sys.Run(ctx)
 }
 
-// heapSites sums the in-use heap by the first two frames outside the runtime.
+// profiled is set when the child was asked to sample allocations for heapSites.
+var profiled bool
+
+// heapSites sums the in-use heap by the first two frames outside the runtime, scaled up from
+// the samples as pprof does when not every allocation is sampled.
 func heapSites() map[string]int64 {
-	if runtime.MemProfileRate != 1 {
+	if !profiled {
 		return nil
 	}
 	n, _ := runtime.MemProfile(nil, true)
@@ -108,8 +119,13 @@ func heapSites() map[string]int64 {
 		return nil
 	}
 	out := map[string]int64{}
+	rate := float64(runtime.MemProfileRate)
 	for _, r := range recs[:n] {
-		out[site(r.Stack())] += r.InUseBytes()
+		bytes := float64(r.InUseBytes())
+		if objects := r.InUseObjects(); rate > 1 && objects > 0 {
+			bytes /= 1 - math.Exp(-bytes/float64(objects)/rate)
+		}
+		out[site(r.Stack())] += int64(bytes)
 	}
 	return out
 }
@@ -210,7 +226,7 @@ func (g *gatewayChild) KeyFile() string {
 }
 
 func (g *gatewayChild) mem() (Mem, error) {
-	c := http.Client{Timeout: 30 * time.Second}
+	c := http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{DisableKeepAlives: true}}
 	resp, err := c.Get("http://" + g.ctl + "/mem")
 	if err != nil {
 		return Mem{}, err

@@ -101,7 +101,8 @@ func goals(r *Report) []Goal {
 		g.Limits = "largest gateway allocations per idle session: " + strings.Join(sites, "; ")
 	}
 	out = append(out, g)
-	return append(out, udpGoals(r)...)
+	out = append(out, udpGoals(r)...)
+	return append(out, abuseGoals(r)...)
 }
 
 func cpuLimits(shares []CPUShare) string {

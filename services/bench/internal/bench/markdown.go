@@ -28,6 +28,7 @@ func (r *Report) Markdown() string {
 	r.udpMarkdown(w)
 	r.idleMarkdown(w)
 	r.controlMarkdown(w)
+	r.abuseMarkdown(w)
 	r.goalsMarkdown(w)
 	return b.String()
 }
@@ -86,6 +87,7 @@ func (r *Report) pathsMarkdown(w func(string, ...any)) {
 func (r *Report) idleMarkdown(w func(string, ...any)) {
 	w("\n## Gateway memory per idle session\n\n")
 	w("A gateway in its own process; sessions finish hello with the client's defaults and stay idle. ")
+	w("All come from 127.0.0.1, so the gateway's per-address and handshake caps are off (0) here. ")
 	w("Per session = (gateway memory with the sessions − memory before) / sessions, after a forced garbage collection. ")
 	w("RSS can be lower than the heap: buffers that are allocated but never written are not resident.\n\n")
 	if r.IdleErr != nil {

@@ -56,29 +56,12 @@ func measureIdleSessions(ctx context.Context, g *gatewayChild, cfgFor func(int) 
 	defer closeAll(sessions)
 	dctx, cancel := context.WithTimeout(ctx, sessionsWait)
 	defer cancel()
-	var next atomic.Int64
-	var firstErr atomic.Pointer[error]
-	var wg sync.WaitGroup
-	for range dialParallel {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n || dctx.Err() != nil || firstErr.Load() != nil {
-					return
-				}
-				s, err := client.Dial(dctx, cfgFor(i))
-				if err != nil {
-					e := fmt.Errorf("session %d of %d: %w", i+1, n, err)
-					firstErr.CompareAndSwap(nil, &e)
-					return
-				}
-				sessions[i] = s
-			}
-		})
-	}
-	wg.Wait()
-	if e := firstErr.Load(); e != nil {
-		return IdleMemory{}, *e
+	if err := inParallel(dctx, n, "session", func(i int) error {
+		s, err := client.Dial(dctx, cfgFor(i))
+		sessions[i] = s
+		return err
+	}); err != nil {
+		return IdleMemory{}, err
 	}
 	if err := dctx.Err(); err != nil {
 		return IdleMemory{}, fmt.Errorf("%d sessions not open within %s", n, sessionsWait)
@@ -125,4 +108,31 @@ func waitNoSessions(g *gatewayChild, d time.Duration) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// inParallel runs do for 0..n-1 on dialParallel workers until the first error or ctx ends.
+func inParallel(ctx context.Context, n int, what string, do func(i int) error) error {
+	var next atomic.Int64
+	var firstErr atomic.Pointer[error]
+	var wg sync.WaitGroup
+	for range dialParallel {
+		wg.Go(func() {
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= n || ctx.Err() != nil || firstErr.Load() != nil {
+					return
+				}
+				if err := do(i); err != nil {
+					e := fmt.Errorf("%s %d of %d: %w", what, i+1, n, err)
+					firstErr.CompareAndSwap(nil, &e)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if e := firstErr.Load(); e != nil {
+		return *e
+	}
+	return nil
 }

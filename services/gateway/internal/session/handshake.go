@@ -88,8 +88,7 @@ func (srv *Server) unlessDraining(refusal *schemas.RPCError) *schemas.RPCError {
 
 func (srv *Server) readHello(conn Conn) (schemas.Hello, *schemas.RPCError) {
 	_ = conn.SetReadDeadline(time.Now().Add(srv.Limits.HelloTimeout))
-	kind, msg, buf, err := srv.readMessage(conn, &srv.hellos)
-	defer release(&srv.hellos, buf)
+	kind, msg, err := readHelloMessage(conn, min(helloMaxSize, srv.Limits.MaxFrameSize))
 	var netErr net.Error
 	switch {
 	case errors.As(err, &netErr) && netErr.Timeout():

@@ -37,9 +37,10 @@ const (
 	textMessage   = websocket.TextMessage
 	binaryMessage = websocket.BinaryMessage
 	maxChunk      = 16 << 10
-	// streamCost is what an open stream holds besides its data (two goroutine stacks, the
-	// stream, the upstream connection and its cipher), charged to the memory budgets.
-	streamCost      = 24 << 10
+	// streamCost is what an open stream holds besides the data in its inbox, as measured by
+	// make bench (docs/benchmarks.md): two goroutine stacks, the Shadowsocks writer's buffer,
+	// what the upstream keeps to replay before the node's first reply, the stream itself.
+	streamCost      = 104 << 10
 	refusalLogBurst = 20
 	// recordChunk is the binary payload whose WebSocket message fills one TLS record (16 KiB
 	// of plaintext less a 4-byte WebSocket header and the 5-byte binary header).
@@ -100,7 +101,6 @@ type Server struct {
 	refusals  zerolog.Logger
 	chunks    sync.Pool
 	frames    sync.Pool
-	hellos    sync.Pool
 	scratch   sync.Pool
 	ctx       context.Context
 	cancel    context.CancelFunc
@@ -117,10 +117,6 @@ func NewServer(d Deps) *Server {
 	}
 	srv.frames.New = func() any {
 		b := make([]byte, d.Limits.MaxFrameSize+1)
-		return &b
-	}
-	srv.hellos.New = func() any {
-		b := make([]byte, min(helloMaxSize, d.Limits.MaxFrameSize)+1)
 		return &b
 	}
 	srv.scratch.New = func() any { return new([]byte) }

@@ -3,6 +3,7 @@ package upstream
 import (
 	"net"
 	"sync"
+	"syscall"
 )
 
 // readBufferSize holds about two Shadowsocks AEAD chunks, so the cipher's two reads per chunk
@@ -11,8 +12,9 @@ const readBufferSize = 32 << 10
 
 var readBuffers = sync.Pool{New: func() any { b := make([]byte, readBufferSize); return &b }}
 
-// bufferedTCP reads through a buffer taken from a pool only while it holds unread bytes, so an
-// idle stream keeps none. Read belongs to one goroutine.
+// bufferedTCP reads through a buffer taken from a pool only while it holds unread bytes: a
+// read that must wait waits with the caller's buffer, then what already arrived is taken
+// without waiting. An idle or stalled stream holds no buffer. Read belongs to one goroutine.
 type bufferedTCP struct {
 	*net.TCPConn
 	buf  *[]byte
@@ -21,16 +23,11 @@ type bufferedTCP struct {
 
 func (c *bufferedTCP) Read(p []byte) (int, error) {
 	if c.buf == nil {
-		if len(p) >= readBufferSize {
-			return c.TCPConn.Read(p)
+		n, err := c.TCPConn.Read(p)
+		if err == nil && n == len(p) && n < readBufferSize {
+			c.fill()
 		}
-		buf := readBuffers.Get().(*[]byte)
-		n, err := c.TCPConn.Read(*buf)
-		if n == 0 {
-			readBuffers.Put(buf)
-			return 0, err
-		}
-		c.buf, c.r, c.w = buf, 0, n
+		return n, err
 	}
 	n := copy(p, (*c.buf)[c.r:c.w])
 	c.r += n
@@ -39,4 +36,23 @@ func (c *bufferedTCP) Read(p []byte) (int, error) {
 		c.buf = nil
 	}
 	return n, nil
+}
+
+// fill takes into a pooled buffer what the socket holds now, without waiting for more.
+func (c *bufferedTCP) fill() {
+	rc, err := c.TCPConn.SyscallConn()
+	if err != nil {
+		return
+	}
+	buf := readBuffers.Get().(*[]byte)
+	n := 0
+	_ = rc.Read(func(fd uintptr) bool {
+		n, _ = syscall.Read(int(fd), *buf)
+		return true
+	})
+	if n <= 0 {
+		readBuffers.Put(buf)
+		return
+	}
+	c.buf, c.r, c.w = buf, 0, n
 }
