@@ -56,6 +56,7 @@ const (
 	DropForbidden = "forbidden"
 	DropResolve   = "resolve"
 	DropFlows     = "flows"
+	DropQuota     = "quota"
 	DropNode      = "node"
 )
 
@@ -103,7 +104,7 @@ func New(reg prometheus.Registerer) (*Metrics, error) {
 	for _, kind := range []string{DialNode, DialTarget, DialResolve, DialForbidden} {
 		m.UpstreamErrors.WithLabelValues(kind)
 	}
-	for _, r := range []string{DropRate, DropOversize, DropQueue, DropForbidden, DropResolve, DropFlows, DropNode} {
+	for _, r := range []string{DropRate, DropOversize, DropQueue, DropForbidden, DropResolve, DropFlows, DropNode, DropQuota} {
 		m.UDPDropped.WithLabelValues(r)
 	}
 	return m, nil

@@ -89,6 +89,18 @@ func (s *Session) admit(ctx context.Context, b *shaper.Bucket, n int) (int, bool
 	if err := b.Wait(ctx, n); err != nil {
 		return 0, true
 	}
+	return s.charge(ctx, n)
+}
+
+// chargeDatagram takes a datagram's bytes from the traffic quota (datagrams are not shaped:
+// UDP drops rather than waits); false when it must be dropped.
+func (s *Session) chargeDatagram(ctx context.Context, n int) bool {
+	k, stop := s.charge(ctx, n)
+	return !stop && k == n
+}
+
+// charge takes n bytes from the lease, ending the session when no more traffic is granted.
+func (s *Session) charge(ctx context.Context, n int) (int, bool) {
 	k, err := s.limits.quota.Take(ctx, n)
 	if err == nil {
 		return k, false

@@ -21,6 +21,7 @@ func (s *Session) startUDP() {
 		Policy:  s.srv.Policy,
 		Node:    func() *upstream.Node { return s.nodes.Current() },
 		Usage:   s.usage,
+		Charge:  s.chargeDatagram,
 		Metrics: s.srv.Metrics,
 		Sink:    udpSink{s},
 		Log:     s.srv.Log,

@@ -106,6 +106,10 @@ func (fl *flow) send(f schemas.UDPData, buf []byte) []byte {
 		r.Sink.Refused(fl.id, fail.Code, "", fail.Message)
 		return buf
 	}
+	if r.Charge != nil && !r.Charge(r.ctx, len(f.Payload)) {
+		r.drop(metrics.DropQuota)
+		return buf
+	}
 	buf = append(append(buf[:0], socks.ParseAddr(target.String())...), f.Payload...)
 	if _, err := fl.conn.WriteTo(buf, fl.nodeAddr); err != nil {
 		select {
@@ -168,6 +172,10 @@ func (fl *flow) readLoop() {
 			continue
 		}
 		fl.touch()
+		if r.Charge != nil && !r.Charge(r.ctx, len(payload)) {
+			r.drop(metrics.DropQuota)
+			continue
+		}
 		if !r.Sink.Datagram(fl.id, src.String(), append([]byte(nil), payload...)) {
 			r.drop(metrics.DropQueue)
 			continue

@@ -42,10 +42,12 @@ type Resolver interface {
 }
 
 type Deps struct {
-	Limits  Limits
-	Policy  Resolver
-	Node    func() *upstream.Node
-	Usage   *accounting.Usage
+	Limits Limits
+	Policy Resolver
+	Node   func() *upstream.Node
+	Usage  *accounting.Usage
+	// Charge takes a datagram's bytes from the session's traffic quota; false drops it.
+	Charge  func(ctx context.Context, n int) bool
 	Metrics *metrics.Metrics
 	Sink    Sink
 	Log     zerolog.Logger
