@@ -102,7 +102,14 @@ func TestHandshakesInFlight(t *testing.T) {
 	} else if _, ok := frame.(schemas.HelloOK); !ok {
 		t.Fatalf("the slow hello got %#v", frame)
 	}
-	w.connect(t)
+	testkitEventually(t, "the slot is free once the slow handshake is done", func() bool {
+		c, refusal := testenv.Connect(t, w.gw, hello())
+		if refusal != nil {
+			return false
+		}
+		c.Close()
+		return true
+	})
 }
 
 func TestStreamOpenRate(t *testing.T) {
