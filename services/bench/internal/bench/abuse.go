@@ -122,7 +122,7 @@ func measureAbuse(ctx context.Context, in *infra, s AbuseSettings, progress io.W
 			return a.PrefaceErr
 		}},
 		{scenarioFlood, floodProfileRate, func(gw *gatewayChild, cfg client.Config) error {
-			a.Flood, a.FloodErr = measureFlood(ctx, gw, cfg, s)
+			a.Flood, a.FloodErr = measureFlood(ctx, gw, cfg, in, s)
 			return a.FloodErr
 		}},
 		{scenarioChurn, 0, func(gw *gatewayChild, cfg client.Config) error {

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/httvps/httvps/services/client"
+	"github.com/httvps/httvps/services/httvps/system"
 	"github.com/rs/zerolog"
 )
 
@@ -291,6 +292,12 @@ func (in *infra) clientConfig(gw *gatewayChild) client.Config {
 	cfg.DeviceID = in.device.DeviceUUID
 	cfg.Token = in.device.Token
 	cfg.Region = region
+	return cfg
+}
+
+// withDevice is cfg speaking for device d: one live session per device.
+func withDevice(cfg client.Config, d system.Device) client.Config {
+	cfg.DeviceID, cfg.Token = d.DeviceUUID, d.Token
 	return cfg
 }
 

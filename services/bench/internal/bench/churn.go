@@ -31,8 +31,12 @@ func measureChurn(ctx context.Context, gw *gatewayChild, cfg client.Config, in *
 	c := Churn{Sessions: s.ChurnSessions}
 	bulk := make([]*client.Session, s.ChurnSessions)
 	defer closeAll(bulk)
+	devices, err := in.admin.Devices(ctx, "churn", len(bulk)+1)
+	if err != nil {
+		return c, fmt.Errorf("devices: %w", err)
+	}
 	for i := range bulk {
-		sess, err := client.Dial(ctx, cfg)
+		sess, err := client.Dial(ctx, withDevice(cfg, devices[i]))
 		if err != nil {
 			return c, fmt.Errorf("bulk session %d: %w", i+1, err)
 		}
@@ -54,7 +58,7 @@ func measureChurn(ctx context.Context, gw *gatewayChild, cfg client.Config, in *
 	if c.Alone, err = measureThroughput(ctx, p, s.ChurnSessions, warmup, window); err != nil {
 		return c, fmt.Errorf("bulk alone: %w", err)
 	}
-	churner, err := client.Dial(ctx, cfg)
+	churner, err := client.Dial(ctx, withDevice(cfg, devices[len(bulk)]))
 	if err != nil {
 		return c, fmt.Errorf("churn session: %w", err)
 	}

@@ -66,7 +66,7 @@ func (k *sink) stop() {
 	}
 }
 
-func measureFlood(ctx context.Context, gw *gatewayChild, cfg client.Config, s AbuseSettings) (Flood, error) {
+func measureFlood(ctx context.Context, gw *gatewayChild, cfg client.Config, in *infra, s AbuseSettings) (Flood, error) {
 	base, err := gw.mem()
 	if err != nil {
 		return Flood{}, fmt.Errorf("gateway memory: %w", err)
@@ -82,8 +82,12 @@ func measureFlood(ctx context.Context, gw *gatewayChild, cfg client.Config, s Ab
 	sessions := make([]*client.Session, s.FloodSessions)
 	defer closeAll(sessions)
 	var streams []*client.Stream
+	devices, err := in.admin.Devices(ctx, "flood", len(sessions))
+	if err != nil {
+		return f, fmt.Errorf("devices: %w", err)
+	}
 	for i := range sessions {
-		sess, err := client.Dial(ctx, cfg)
+		sess, err := client.Dial(ctx, withDevice(cfg, devices[i]))
 		if err != nil {
 			return f, fmt.Errorf("session %d of %d: %w", i+1, s.FloodSessions, err)
 		}
