@@ -4,29 +4,28 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 )
 
 var errFrameTooLarge = errors.New("frame too large")
 
-// readMessage waits for the next message and reads it into a buffer from pool, one byte larger
-// than the largest message accepted, so a session holds no frame buffer while it waits. The
-// caller hands buf back with release once it is done with msg.
-func (srv *Server) readMessage(conn Conn, pool *sync.Pool) (kind int, msg []byte, buf *[]byte, err error) {
+// readMessage waits for the next message and reads it into a pooled buffer of the largest
+// frame plus one byte, so a session holds no frame buffer while it waits. The caller hands
+// buf back with releaseFrame once it is done with msg.
+func (srv *Server) readMessage(conn Conn) (kind int, msg []byte, buf *[]byte, err error) {
 	kind, r, err := conn.NextReader()
 	if err != nil {
 		return 0, nil, nil, err
 	}
-	buf = pool.Get().(*[]byte)
+	buf = srv.frames.Get().(*[]byte)
 	n, err := io.ReadFull(r, *buf)
 	switch {
 	case err == nil:
-		pool.Put(buf)
-		return kind, nil, nil, fmt.Errorf("%w: a frame is larger than %d bytes", errFrameTooLarge, len(*buf)-1)
+		srv.frames.Put(buf)
+		return kind, nil, nil, fmt.Errorf("%w: a frame is larger than %d bytes", errFrameTooLarge, srv.Limits.MaxFrameSize)
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
 		return kind, (*buf)[:n], buf, nil
 	default:
-		pool.Put(buf)
+		srv.frames.Put(buf)
 		return kind, nil, nil, err
 	}
 }
@@ -60,8 +59,8 @@ func readHelloMessage(conn Conn, limit int) (kind int, msg []byte, err error) {
 	}
 }
 
-func release(pool *sync.Pool, buf *[]byte) {
+func (srv *Server) releaseFrame(buf *[]byte) {
 	if buf != nil {
-		pool.Put(buf)
+		srv.frames.Put(buf)
 	}
 }

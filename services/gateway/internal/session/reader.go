@@ -18,20 +18,20 @@ func (s *Session) readLoop() ending {
 			return ending{reason: schemas.EndReasonClientClosed}
 		}
 		_ = s.conn.SetReadDeadline(time.Now().Add(s.srv.Limits.IdleTimeout))
-		kind, msg, buf, err := s.srv.readMessage(s.conn, &s.srv.frames)
+		kind, msg, buf, err := s.srv.readMessage(s.conn)
 		if err != nil {
 			return s.readFailure(err)
 		}
 		frame, err := s.decode(kind, msg)
 		if err != nil {
-			release(&s.srv.frames, buf)
+			s.srv.releaseFrame(buf)
 			if e, fatal := s.decodeFailure(err); fatal {
 				return e
 			}
 			continue
 		}
 		e, fatal := s.dispatch(frame)
-		release(&s.srv.frames, buf)
+		s.srv.releaseFrame(buf)
 		if fatal {
 			return e
 		}
