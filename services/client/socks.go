@@ -105,22 +105,25 @@ func (srv *SOCKSServer) handle(ctx context.Context, conn net.Conn) {
 		srv.associate(ctx, conn)
 		return
 	}
-	st, err := srv.open(ctx, req.Target())
+	reply := &socksReply{conn: conn}
+	st, err := srv.open(ctx, req.Target(), reply.answer)
 	if err != nil {
 		rep := ReplyFor(err)
-		_ = socks5.WriteReply(conn, rep, netip.AddrPort{})
+		_ = reply.send(rep)
 		srv.Log.Info().Str("target", req.Target()).Str("reply", rep.String()).Msg(plain(err))
 		return
 	}
 	defer st.Close()
-	if err := socks5.WriteReply(conn, socks5.Succeeded, netip.AddrPort{}); err != nil {
+	if err := reply.send(socks5.Succeeded); err != nil {
 		return
 	}
 	_ = conn.SetDeadline(time.Time{})
 	relay(conn, st)
 }
 
-func (srv *SOCKSServer) open(ctx context.Context, target string) (*Stream, error) {
+// open opens a stream and waits for the gateway's answer; onAnswer gets it first, on the
+// session's reader goroutine (Stream.OnAnswer).
+func (srv *SOCKSServer) open(ctx context.Context, target string, onAnswer func(error)) (*Stream, error) {
 	ot := srv.OpenTimeout
 	if ot <= 0 {
 		ot = defaultOpenTimeout
@@ -131,11 +134,34 @@ func (srv *SOCKSServer) open(ctx context.Context, target string) (*Stream, error
 	if err != nil {
 		return nil, err
 	}
+	st.OnAnswer(onAnswer)
 	if err := st.AwaitOpen(octx); err != nil {
 		st.Close()
 		return nil, err
 	}
 	return st, nil
+}
+
+// socksReply writes the one reply to a SOCKS request: from the session's reader goroutine as
+// soon as the gateway answered the stream_open, or from the connection's goroutine. A second
+// send waits for the first and returns its error.
+type socksReply struct {
+	conn net.Conn
+	once sync.Once
+	err  error
+}
+
+func (r *socksReply) send(rep socks5.Reply) error {
+	r.once.Do(func() { r.err = socks5.WriteReply(r.conn, rep, netip.AddrPort{}) })
+	return r.err
+}
+
+func (r *socksReply) answer(err error) {
+	if err == nil {
+		_ = r.send(socks5.Succeeded)
+		return
+	}
+	_ = r.send(ReplyFor(err))
 }
 
 // ReplyFor is the SOCKS5 reply for a failure to open a stream.

@@ -41,6 +41,8 @@ type Stream struct {
 	space     chan struct{}
 	first     chan struct{}
 	firstOnce sync.Once
+	onAnswer  func(error)
+	answered  sync.Once
 }
 
 func newStream(s *Session, id uint32, target string) *Stream {
@@ -75,7 +77,39 @@ func (st *Stream) Window() int {
 
 func (st *Stream) Target() string { return st.target }
 
-func (st *Stream) markFirst() { st.firstOnce.Do(func() { close(st.first) }) }
+func (st *Stream) markFirst() {
+	st.firstOnce.Do(func() { close(st.first) })
+	st.answer()
+}
+
+// OnAnswer calls fn once with what AwaitOpen returns, as soon as the gateway answered the
+// stream_open (at once if it already has), on the session's reader goroutine: fn must not
+// block for long. Only with stream_confirm; without it fn is never called.
+func (st *Stream) OnAnswer(fn func(error)) {
+	if !st.s.confirm {
+		return
+	}
+	st.mu.Lock()
+	st.onAnswer = fn
+	st.mu.Unlock()
+	st.answer()
+}
+
+// answer calls the OnAnswer function once the stream_open was answered.
+func (st *Stream) answer() {
+	select {
+	case <-st.first:
+	default:
+		return
+	}
+	st.mu.Lock()
+	fn := st.onAnswer
+	result := st.openResult()
+	st.mu.Unlock()
+	if fn != nil {
+		st.answered.Do(func() { fn(result) })
+	}
+}
 
 // AwaitRefusal waits up to wait for a sign from the gateway about the stream and returns its
 // refusal (*GatewayError or a session error) if the stream failed before any data arrived;
@@ -114,6 +148,11 @@ func (st *Stream) AwaitOpen(ctx context.Context) error {
 	}
 	st.mu.Lock()
 	defer st.mu.Unlock()
+	return st.openResult()
+}
+
+// openResult is the answer to the stream_open once it came; the caller holds st.mu.
+func (st *Stream) openResult() error {
 	switch {
 	case st.err != nil && !st.gotData && !st.opened:
 		return st.err
@@ -273,14 +312,44 @@ func (st *Stream) take(p []byte) int {
 	return n
 }
 
+// relayBuffers hold what WriteTo and ReadFrom relay; pooled, as a SOCKS connection each
+// needs two and most are short.
+var relayBuffers = sync.Pool{New: func() any { b := make([]byte, relayBuffer); return &b }}
+
 // WriteTo relays the stream into w until the target's end of stream, without an extra copy.
 func (st *Stream) WriteTo(w io.Writer) (int64, error) {
 	var total int64
-	buf := make([]byte, relayBuffer)
+	pooled := relayBuffers.Get().(*[]byte)
+	defer relayBuffers.Put(pooled)
+	buf := *pooled
 	for {
 		n, err := st.Read(buf)
 		if n > 0 {
 			m, werr := w.Write(buf[:n])
+			total += int64(m)
+			if werr != nil {
+				return total, werr
+			}
+		}
+		if errors.Is(err, io.EOF) {
+			return total, nil
+		}
+		if err != nil {
+			return total, err
+		}
+	}
+}
+
+// ReadFrom relays r into the stream until r's end (io.Copy's contract: nil at io.EOF).
+func (st *Stream) ReadFrom(r io.Reader) (int64, error) {
+	var total int64
+	pooled := relayBuffers.Get().(*[]byte)
+	defer relayBuffers.Put(pooled)
+	buf := *pooled
+	for {
+		n, err := r.Read(buf)
+		if n > 0 {
+			m, werr := st.Write(buf[:n])
 			total += int64(m)
 			if werr != nil {
 				return total, werr

@@ -69,6 +69,7 @@ const (
 	EnvReplayLimit       = "HTTVPS_GATEWAY_REPLAY_LIMIT"
 	EnvNodeProbeInterval = "HTTVPS_GATEWAY_NODE_PROBE_INTERVAL"
 	EnvNodeProbeFor      = "HTTVPS_GATEWAY_NODE_PROBE_FOR"
+	EnvNodeSpareIdle     = "HTTVPS_GATEWAY_NODE_SPARE_IDLE"
 	EnvDialReportGap     = "HTTVPS_GATEWAY_DIAL_REPORT_GAP"
 	EnvRevalidate        = "HTTVPS_GATEWAY_REVALIDATE_INTERVAL"
 	EnvLeaseBytes        = "HTTVPS_GATEWAY_LEASE_BYTES"
@@ -127,6 +128,7 @@ type Config struct {
 	ReplayLimit       int
 	NodeProbeInterval time.Duration
 	NodeProbeFor      time.Duration
+	NodeSpareIdle     time.Duration
 	DialReportGap     time.Duration
 	// RevalidateInterval is how often live sessions are validated again (also after every
 	// reconnect to NATS).
@@ -174,6 +176,7 @@ func DefaultConfig() Config {
 		ReplayLimit:        16 << 10,
 		NodeProbeInterval:  2 * time.Second,
 		NodeProbeFor:       10 * time.Minute,
+		NodeSpareIdle:      10 * time.Second,
 		DialReportGap:      time.Second,
 		RevalidateInterval: 5 * time.Minute,
 		UDPMaxFlows:        64,
@@ -224,6 +227,7 @@ func LoadConfig(env *config.Env) Config {
 		ReplayLimit:        src.get(EnvReplayLimit).Int(EnvReplayLimit, d.ReplayLimit, 0, 1<<20),
 		NodeProbeInterval:  src.get(EnvNodeProbeInterval).Duration(EnvNodeProbeInterval, d.NodeProbeInterval, 10*time.Millisecond),
 		NodeProbeFor:       src.get(EnvNodeProbeFor).Duration(EnvNodeProbeFor, d.NodeProbeFor, 10*time.Millisecond),
+		NodeSpareIdle:      src.get(EnvNodeSpareIdle).Duration(EnvNodeSpareIdle, d.NodeSpareIdle, 0),
 		DialReportGap:      src.get(EnvDialReportGap).Duration(EnvDialReportGap, d.DialReportGap, 10*time.Millisecond),
 		RevalidateInterval: src.get(EnvRevalidate).Duration(EnvRevalidate, d.RevalidateInterval, 100*time.Millisecond),
 		UDPMaxFlows:        src.get(EnvUDPMaxFlows).Int(EnvUDPMaxFlows, d.UDPMaxFlows, 1, 4096),

@@ -64,6 +64,7 @@ var fileKeys = map[string]string{
 	"replay_limit":             EnvReplayLimit,
 	"node_probe_interval":      EnvNodeProbeInterval,
 	"node_probe_for":           EnvNodeProbeFor,
+	"node_spare_idle":          EnvNodeSpareIdle,
 	"dial_report_gap":          EnvDialReportGap,
 	"revalidate_interval":      EnvRevalidate,
 	"lease_bytes":              EnvLeaseBytes,

@@ -100,7 +100,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	s.publisher = accounting.NewPublisher(s.outbox, js, cfg.GatewayID, cfg.RequestTimeout, m, log.With().Str(logging.FieldComponent, "usage").Logger())
 	s.nodes = upstream.NewPool(upstream.PoolConfig{
 		DialTimeout: cfg.DialTimeout, NodeAttempts: cfg.NodeAttempts, ReplayLimit: cfg.ReplayLimit,
-		ProbeInterval: cfg.NodeProbeInterval, ProbeFor: cfg.NodeProbeFor,
+		ProbeInterval: cfg.NodeProbeInterval, ProbeFor: cfg.NodeProbeFor, SpareIdle: cfg.NodeSpareIdle,
 	})
 	s.dialReports = accounting.NewDialReporter(cfg.GatewayID, deps.NC, s.nodes, cfg.DialReportGap, cfg.HeartbeatInterval, m,
 		log.With().Str(logging.FieldComponent, "dials").Logger())

@@ -29,7 +29,7 @@ func goals(r *Report) []Goal {
 		rs := float64(def.TTFB.Median) / float64(ss.TTFB.Median)
 		g.Known, g.Met = true, rc <= 1 && rs <= 1.5
 		g.Measured = fmt.Sprintf("%.2f× chisel, %.2f× ss (%s vs %s and %s)", rc, rs, round(def.TTFB.Median), round(ch.TTFB.Median), round(ss.TTFB.Median))
-		g.Limits = "a new connection costs the SOCKS5 handshake, a stream_open to the gateway, the gateway's Shadowsocks dial of the node and its stream_ok before the SOCKS reply; the client speaks only after the reply"
+		g.Limits = "a new connection costs the SOCKS5 handshake and a stream_open round trip to the gateway (policy, a TCP connection to the node: the spare one opened after the previous stream when there is one, then stream_ok) before the SOCKS reply; the client speaks only after the reply, and its request and the answer cross two more processes (httvps-client, gateway) than through ss-local"
 	}
 	out = append(out, g)
 

@@ -113,7 +113,7 @@ func fuzzServer(tb testing.TB) *Server {
 		Backend: fuzzBackend{node: sinkNode(tb)},
 		Policy: upstream.NewPolicy(upstream.PolicyConfig{AllowTargets: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")},
 			DNSTimeout: time.Second, DNSConcurrency: 16}, nil),
-		Nodes:   upstream.NewPool(upstream.PoolConfig{DialTimeout: time.Second, NodeAttempts: 1, ProbeInterval: time.Second, ProbeFor: time.Minute}),
+		Nodes:   upstream.NewPool(upstream.PoolConfig{DialTimeout: time.Second, NodeAttempts: 1, ProbeInterval: time.Second, ProbeFor: time.Minute, SpareIdle: time.Second}),
 		Outbox:  accounting.NewOutbox(1000, m, log),
 		Totals:  &accounting.Totals{},
 		Metrics: m,

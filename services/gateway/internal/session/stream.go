@@ -34,7 +34,7 @@ func (s *Session) addStream(f schemas.StreamOpen) (*stream, *schemas.RPCError) {
 	if len(s.streams) >= s.srv.Limits.MaxStreams {
 		return nil, limitRefusal(schemas.LimitStreams, fmt.Sprintf("a session may have %d open streams", s.srv.Limits.MaxStreams))
 	}
-	if !s.mem.TryCharge(streamCost) {
+	if !s.mem.TryCharge(streamCost) && !(s.nodes.DropSpare() && s.mem.TryCharge(streamCost)) {
 		return nil, limitRefusal(schemas.LimitMemory, "the session's memory budget has no room for another stream")
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
@@ -102,6 +102,12 @@ func (st *stream) run() {
 	if st.s.confirm {
 		st.s.out.sendStream(outFrame{control: schemas.StreamOK{StreamID: st.id}})
 	}
+	if err := conn.Flush(); err != nil {
+		if st.ctx.Err() == nil {
+			st.fail(schemas.CodeUpstreamUnreachable, "the connection to the outline node failed")
+		}
+		return
+	}
 	stop := context.AfterFunc(st.ctx, func() { conn.Close() })
 	defer stop()
 	upDone := make(chan struct{})
@@ -124,6 +130,8 @@ func (st *stream) run() {
 		st.s.out.sendStream(outFrame{control: schemas.StreamClose{StreamID: st.id}})
 	}
 	<-upDone
+	// the session's next stream may skip the connect; after this stream, off its path
+	st.s.nodes.Refill(st.s.ctx, st.s.mem, st.s.running.Go)
 }
 
 func (st *stream) connect() (*upstream.Conn, bool) {

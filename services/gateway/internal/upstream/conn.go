@@ -23,6 +23,7 @@ type Conn struct {
 	target netip.AddrPort
 
 	cur     atomic.Pointer[nodeConn]
+	held    atomic.Bool
 	replied atomic.Bool
 	closed  atomic.Bool
 
@@ -34,18 +35,52 @@ type Conn struct {
 	replays int
 }
 
-const maxReplays = 1
+const (
+	maxReplays          = 1
+	defaultFlushTimeout = 10 * time.Second
+)
 
 func newConn(set *NodeSet, ctx context.Context, nc *nodeConn, target netip.AddrPort, replayLimit int) *Conn {
 	c := &Conn{set: set, ctx: ctx, target: target, limit: replayLimit, keeping: set != nil && replayLimit > 0, replays: maxReplays}
 	c.cur.Store(nc)
+	c.held.Store(true)
 	return c
+}
+
+// Flush sends the stream's Shadowsocks header, held since the dial so that the stream could be
+// confirmed first. Read, Write and CloseWrite flush first if it was not called.
+func (c *Conn) Flush() error {
+	if !c.held.Load() {
+		return nil
+	}
+	c.mu.Lock()
+	cur := c.cur.Load()
+	var err error
+	if c.held.Load() {
+		err = cur.flush(c.dialTimeout())
+		c.held.Store(false)
+	}
+	c.mu.Unlock()
+	if err != nil && c.recover(cur, err) {
+		return nil
+	}
+	return err
+}
+
+func (c *Conn) dialTimeout() time.Duration {
+	if c.set == nil {
+		return defaultFlushTimeout
+	}
+	return c.set.pool.cfg.DialTimeout
 }
 
 // NodeID is the node that carries the stream now.
 func (c *Conn) NodeID() int64 { return c.cur.Load().node.ID }
 
 func (c *Conn) Read(p []byte) (int, error) {
+	if err := c.Flush(); err != nil {
+		return 0, err
+	}
 	for {
 		cur := c.cur.Load()
 		n, err := cur.ss.Read(p)
@@ -69,6 +104,9 @@ func (c *Conn) markReplied() {
 }
 
 func (c *Conn) Write(p []byte) (int, error) {
+	if err := c.Flush(); err != nil {
+		return 0, err
+	}
 	if c.replied.Load() {
 		return c.cur.Load().ss.Write(p)
 	}
@@ -92,6 +130,9 @@ func (c *Conn) Write(p []byte) (int, error) {
 
 // CloseWrite half-closes the stream; a replay on another node half-closes there too.
 func (c *Conn) CloseWrite() error {
+	if err := c.Flush(); err != nil {
+		return err
+	}
 	c.mu.Lock()
 	c.fin = true
 	cur := c.cur.Load()
@@ -138,6 +179,9 @@ func (c *Conn) recover(old *nodeConn, err error) bool {
 }
 
 func (c *Conn) replay(next *nodeConn) bool {
+	if next.flush(c.set.pool.cfg.DialTimeout) != nil {
+		return false
+	}
 	if len(c.kept) > 0 {
 		_ = next.tcp.SetWriteDeadline(time.Now().Add(c.set.pool.cfg.DialTimeout))
 		if _, err := next.ss.Write(c.kept); err != nil {

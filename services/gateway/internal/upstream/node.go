@@ -39,20 +39,32 @@ func (e *nodeDown) Error() string { return e.err.Error() }
 
 func (e *nodeDown) Unwrap() error { return e.err }
 
-// nodeConn is one Shadowsocks connection to a node.
+// nodeConn is one Shadowsocks connection to a node. Its header (salt and target) is held
+// back until flush, so the stream can be confirmed as soon as the node took the connection.
 type nodeConn struct {
 	node *Node
 	ss   net.Conn
 	tcp  *net.TCPConn
+	raw  *bufferedTCP
 }
 
 // dial opens a Shadowsocks connection to target through the node. A *nodeDown error means the
 // node itself could not be reached.
 func (n *Node) dial(ctx context.Context, timeout time.Duration, target netip.AddrPort) (*nodeConn, error) {
-	addr := socks.ParseAddr(target.String())
-	if addr == nil {
-		return nil, unreachable(metrics.DialTarget, "target %s cannot be put in SOCKS form", target)
+	tcp, err := n.connect(ctx, timeout)
+	if err != nil {
+		return nil, err
 	}
+	nc, err := n.open(tcp, target)
+	if err != nil {
+		tcp.Close()
+		return nil, err
+	}
+	return nc, nil
+}
+
+// connect opens a TCP connection to the node.
+func (n *Node) connect(ctx context.Context, timeout time.Duration) (*net.TCPConn, error) {
 	d := net.Dialer{Timeout: timeout}
 	raw, err := d.DialContext(ctx, "tcp", n.Addr)
 	if err != nil {
@@ -60,12 +72,34 @@ func (n *Node) dial(ctx context.Context, timeout time.Duration, target netip.Add
 	}
 	tcp := raw.(*net.TCPConn)
 	_ = tcp.SetNoDelay(true)
-	ss := n.cipher.StreamConn(&bufferedTCP{TCPConn: tcp})
-	_ = tcp.SetWriteDeadline(time.Now().Add(timeout))
+	return tcp, nil
+}
+
+// open starts the Shadowsocks stream to target on a connection to the node; the header waits
+// for flush.
+func (n *Node) open(tcp *net.TCPConn, target netip.AddrPort) (*nodeConn, error) {
+	addr := socks.ParseAddr(target.String())
+	if addr == nil {
+		return nil, unreachable(metrics.DialTarget, "target %s cannot be put in SOCKS form", target)
+	}
+	raw := &bufferedTCP{TCPConn: tcp, holding: true}
+	ss := n.cipher.StreamConn(raw)
 	if _, err := ss.Write(addr); err != nil {
-		tcp.Close()
 		return nil, &nodeDown{fmt.Errorf("outline node %d: send target: %w", n.ID, err)}
 	}
-	_ = tcp.SetWriteDeadline(time.Time{})
-	return &nodeConn{node: n, ss: ss, tcp: tcp}, nil
+	return &nodeConn{node: n, ss: ss, tcp: tcp, raw: raw}, nil
+}
+
+// flush sends the held header in one segment.
+func (nc *nodeConn) flush(timeout time.Duration) error {
+	if !nc.raw.holding {
+		return nil
+	}
+	_ = nc.tcp.SetWriteDeadline(time.Now().Add(timeout))
+	err := nc.raw.release()
+	_ = nc.tcp.SetWriteDeadline(time.Time{})
+	if err != nil {
+		return fmt.Errorf("outline node %d: send target: %w", nc.node.ID, err)
+	}
+	return nil
 }

@@ -24,10 +24,12 @@ type NodeSet struct {
 	assign     Assign
 	onFailover func(from, to *Node)
 
-	mu      sync.Mutex
-	current *Node
-	since   time.Time
-	failed  []int64
+	mu        sync.Mutex
+	current   *Node
+	since     time.Time
+	failed    []int64
+	spare     *spare
+	refilling bool
 }
 
 // NewNodeSet gets the first node of a session.
@@ -63,15 +65,25 @@ func (s *NodeSet) next(ctx context.Context) (*Node, *schemas.RPCError) {
 	return nil, &schemas.RPCError{Code: schemas.CodeNoCapacity, Message: "the assigned outline nodes have unusable settings"}
 }
 
-// Dial opens a stream to target on the session's node. A node that cannot be reached is
-// replaced and the stream tried on the replacement, up to the pool's node attempts; a node
-// the control plane moved sessions off is replaced before dialing.
+// Dial opens a stream to target on the session's node, on the spare connection if the set has
+// one (see Refill). A node that cannot be reached is replaced and the stream tried on the
+// replacement, up to the pool's node attempts; a node the control plane moved sessions off is
+// replaced before dialing.
 func (s *NodeSet) Dial(ctx context.Context, target netip.AddrPort) (*Conn, error) {
 	node := s.Current()
 	if s.pool.movedOff(node.ID, s.sinceOf(node)) {
 		if next, err := s.failover(ctx, node); err == nil {
 			node = next
 		}
+	}
+	if tcp := s.takeSpare(node); tcp != nil {
+		nc, err := node.open(tcp, target)
+		if err != nil {
+			tcp.Close()
+			return nil, err
+		}
+		s.pool.record(node, nil)
+		return newConn(s, ctx, nc, target, s.pool.cfg.ReplayLimit), nil
 	}
 	nc, err := s.dialFrom(ctx, node, target, s.pool.cfg.NodeAttempts)
 	if err != nil {

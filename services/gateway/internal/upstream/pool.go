@@ -19,6 +19,9 @@ type PoolConfig struct {
 	// ProbeInterval is how often a node whose connect failed is dialed again, for ProbeFor.
 	ProbeInterval time.Duration
 	ProbeFor      time.Duration
+	// SpareIdle is how long a session keeps a TCP connection to its node opened ahead of its
+	// next stream (NodeSet.Refill) when no stream takes it; 0 keeps none.
+	SpareIdle time.Duration
 }
 
 const maxReportedError = 255

@@ -15,10 +15,32 @@ var readBuffers = sync.Pool{New: func() any { b := make([]byte, readBufferSize);
 // bufferedTCP reads through a buffer taken from a pool only while it holds unread bytes: a
 // read that must wait waits with the caller's buffer, then what already arrived is taken
 // without waiting. An idle or stalled stream holds no buffer. Read belongs to one goroutine.
+// While holding, writes are gathered until release sends them in one system call.
 type bufferedTCP struct {
 	*net.TCPConn
-	buf  *[]byte
-	r, w int
+	buf     *[]byte
+	r, w    int
+	holding bool
+	held    []byte
+}
+
+func (c *bufferedTCP) Write(p []byte) (int, error) {
+	if c.holding {
+		c.held = append(c.held, p...)
+		return len(p), nil
+	}
+	return c.TCPConn.Write(p)
+}
+
+// release sends what was held; writes go straight through from then on.
+func (c *bufferedTCP) release() error {
+	held := c.held
+	c.holding, c.held = false, nil
+	if len(held) == 0 {
+		return nil
+	}
+	_, err := c.TCPConn.Write(held)
+	return err
 }
 
 func (c *bufferedTCP) Read(p []byte) (int, error) {
