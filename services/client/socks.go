@@ -11,8 +11,13 @@ import (
 	"time"
 
 	"github.com/httvps/httvps/services/client/internal/socks5"
+	"github.com/httvps/httvps/shared/workpool"
 	"github.com/rs/zerolog"
 )
+
+// connWorkers carry the SOCKS connections' goroutines, so a new connection starts on a grown
+// stack.
+var connWorkers = workpool.New(64, time.Second)
 
 const (
 	defaultHandshakeTimeout = 10 * time.Second
@@ -73,7 +78,7 @@ func (srv *SOCKSServer) Serve(ctx context.Context, ln net.Listener) error {
 		}
 		conns[conn] = struct{}{}
 		mu.Unlock()
-		wg.Go(func() {
+		connWorkers.GoIn(&wg, func() {
 			srv.handle(ctx, conn)
 			mu.Lock()
 			delete(conns, conn)
@@ -182,13 +187,13 @@ func ReplyFor(err error) socks5.Reply {
 // goroutine carries the stream to the application.
 func relay(conn net.Conn, st *Stream) {
 	errs := make(chan error, 2)
-	go func() {
+	connWorkers.Go(func() {
 		_, err := io.Copy(st, conn)
 		if err == nil {
 			err = st.CloseWrite()
 		}
 		errs <- err
-	}()
+	})
 	_, err := io.Copy(conn, st)
 	if err == nil {
 		if cw, ok := conn.(interface{ CloseWrite() error }); ok {
