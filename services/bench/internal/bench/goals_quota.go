@@ -27,8 +27,8 @@ func quotaGoal(r *Report, sessions int, name string) Goal {
 		}
 		if c.Err == nil {
 			g.Known = true
-			measured = append(measured, fmt.Sprintf("%s: %s (bound %s), %d of %d told LIMIT_REACHED",
-				decimalBytes(c.Limit), signedBytes(c.Overshoot()), binaryBytes(quotaBound(c.Limit)), c.Told, c.Sessions))
+			measured = append(measured, fmt.Sprintf("%s: %s (bound %s, %d of %d told LIMIT_REACHED)",
+				decimalBytes(c.Limit), signedBytes(c.Overshoot()), boundText(c.Limit), c.Told, c.Sessions))
 		}
 		if p := c.problems(); len(p) > 0 {
 			met = false

@@ -1,6 +1,9 @@
 package bench
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 func (r *Report) quotaMarkdown(w func(string, ...any)) {
 	q, s := r.Quota, r.QuotaSettings
@@ -44,7 +47,13 @@ func (r *Report) quotaMarkdown(w func(string, ...any)) {
 			charged += " (final reports not landed)"
 		}
 		w("| %s | %s | %s | %d | %s | %s | %d of %d | %d of %d | %s | %s |\n",
-			decimalBytes(c.Limit), where, binaryBytes(quotaBound(c.Limit)), c.Delivered, charged, signedBytes(c.Overshoot()),
-			c.Told, c.Sessions, c.Ended, c.Rows, rate, binaryBytes(int64(c.MBps()*1e6*q.UsageInterval.Seconds())))
+			decimalBytes(c.Limit), where, boundText(c.Limit), c.Delivered, charged, signedBytes(c.Overshoot()),
+			c.Told, c.Sessions, c.Ended, c.Rows, rate, oldDesign(c, q.UsageInterval))
 	}
+}
+
+// oldDesign is what one usage-report interval lets through at the case's rate.
+func oldDesign(c QuotaCase, interval time.Duration) string {
+	b := c.MBps() * 1e6 * interval.Seconds()
+	return fmt.Sprintf("%.0f MB (%.1f× the limit)", b/1e6, b/float64(c.Limit))
 }

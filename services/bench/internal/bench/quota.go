@@ -121,11 +121,13 @@ func measureQuotaCase(ctx context.Context, in *infra, bin string, gws []*gateway
 		return c
 	}
 	clients := make([]*loggedProcess, 0, n)
-	defer func() {
+	stopAll := func() {
 		for _, p := range clients {
 			p.stop()
 		}
-	}()
+		clients = nil
+	}
+	defer stopAll()
 	for i, d := range devices {
 		socks, err := system.FreeAddr()
 		if err == nil {
@@ -149,6 +151,8 @@ func measureQuotaCase(ctx context.Context, in *infra, bin string, gws []*gateway
 			c.Told++
 		}
 	}
+	// a session the quota did not end ends now, so its row shows how it ended
+	stopAll()
 	c.Err = settleQuota(ctx, in.admin, user, &c, q.QuotaSettle)
 	return c
 }

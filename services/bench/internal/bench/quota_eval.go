@@ -47,7 +47,7 @@ func (c QuotaCase) problems() []string {
 	var out []string
 	bound, over := quotaBound(c.Limit), c.Overshoot()
 	if over > bound {
-		out = append(out, fmt.Sprintf("%s over the %s limit, bound %s", signedBytes(over), decimalBytes(c.Limit), binaryBytes(bound)))
+		out = append(out, fmt.Sprintf("%s over the %s limit, bound %s", signedBytes(over), decimalBytes(c.Limit), boundText(c.Limit)))
 	}
 	if over < -bound {
 		out = append(out, fmt.Sprintf("cut %s before the %s limit", binaryBytes(-over), decimalBytes(c.Limit)))
@@ -62,6 +62,14 @@ func (c QuotaCase) problems() []string {
 		out = append(out, "the final usage reports did not land")
 	}
 	return out
+}
+
+// boundText is the bound as the goal states it: 1 MiB, or 0.5% of the limit when that is more.
+func boundText(limit int64) string {
+	if b := quotaBound(limit); b > 1<<20 {
+		return decimalBytes(b) + " = 0.5%"
+	}
+	return "1 MiB"
 }
 
 func (c QuotaCase) met() bool { return len(c.problems()) == 0 }
