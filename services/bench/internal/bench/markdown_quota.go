@@ -39,7 +39,8 @@ func (r *Report) quotaMarkdown(w func(string, ...any)) {
 			continue
 		}
 		rate := fmt.Sprintf("%.0f MB/s", c.MBps())
-		if c.Sessions == 1 && q.Reference.MBps > 0 {
+		// a ratio only for a download as long as the reference's window: a short one is mostly ramp-up
+		if c.Sessions == 1 && q.Reference.MBps > 0 && c.Took >= r.Window {
 			rate += fmt.Sprintf(" (%.2f× without a limit)", c.MBps()/q.Reference.MBps)
 		}
 		charged := fmt.Sprint(c.Charged)

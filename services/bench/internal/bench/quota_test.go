@@ -102,14 +102,16 @@ func TestQuotaMarkdown(t *testing.T) {
 	r.QuotaErr, r.QuotaSettings = nil, quotaSettingsFor(true)
 	over := settled(50e6, 4, 50e6, 50e6+2<<20)
 	over.Took = 500 * time.Millisecond
+	short := settled(1e9, 1, 1e9, 1e9+1)
+	short.Took = 500 * time.Millisecond
 	r.Quota = Quota{LeaseBytes: 8 << 20, UsageInterval: 10 * time.Second, Reference: Throughput{MBps: 200},
-		Cases: []QuotaCase{settled(50e6, 1, 49_999_000, 50e6), over, settled(1e9, 1, 1e9, 1e9+1)}}
+		Cases: []QuotaCase{settled(50e6, 1, 49_999_000, 50e6), over, short}}
 	r.Goals = goals(r)
 	md := r.Markdown()
 	for _, s := range []string{
 		"| 50 MB | 1 | 1 MiB | 49999000 | 50000000 | +0 B | 1 of 1 | 1 of 1 | 50 MB/s (0.25× without a limit) | 500 MB (10.0× the limit) |",
 		"| 50 MB | 4 on 2 gateways | 1 MiB | 50000000 | 52097152 | +2.00 MiB | 4 of 4 | 4 of 4 | 100 MB/s | 1000 MB (20.0× the limit) |",
-		"| 1 GB | 1 | 5 MB = 0.5% | 1000000000 | 1000000001 | +1 B |",
+		"| 1 GB | 1 | 5 MB = 0.5% | 1000000000 | 1000000001 | +1 B | 1 of 1 | 1 of 1 | 2000 MB/s | 20000 MB (20.0× the limit) |",
 		"`HTTVPS_GATEWAY_LEASE_BYTES` at its default, 8.00 MiB",
 		"200 MB/s over 1s",
 		"| quota overshoot, one session ≤ max(1 MiB, 0.5% of the limit) | 50 MB: +0 B (bound 1 MiB, 1 of 1 told LIMIT_REACHED); 1 GB: +1 B (bound 5 MB = 0.5%, 1 of 1 told LIMIT_REACHED) |",
