@@ -15,7 +15,7 @@ func quotaGoals(r *Report) []Goal {
 // quotaGoal judges every measured case of the given number of sessions: each within the bound
 // above the limit (and not cut more than the bound below it), every session ended by the quota.
 func quotaGoal(r *Report, sessions int, name string) Goal {
-	g := Goal{Name: name, Target: "≤ +max(1 MiB, 0.5%), every session ends with LIMIT_REACHED traffic"}
+	g := Goal{Name: name, Target: "within ± max(1 MiB, 0.5%), every session ended by LIMIT_REACHED (traffic)"}
 	if r.QuotaErr != nil {
 		return g
 	}

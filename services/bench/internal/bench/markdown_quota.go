@@ -14,7 +14,9 @@ func (r *Report) quotaMarkdown(w func(string, ...any)) {
 	w("(SOCKS5 front end; `--backoff-min %s` so that a client told `LIMIT_REACHED` does not reconnect while its case runs); four sessions are two clients on each gateway. ", quotaBackoff)
 	w("Every SOCKS5 client asks the target for twice the limit, all at once, and reads until the tunnel cuts it (at most %s). ", s.QuotaBudget)
 	w("Delivered is what the SOCKS5 clients read; charged is the user's `total_bytes` from `GET /admin/users/{id}/usage` once every session row (`GET /admin/sessions?user_id=`) ended and the usage equals their sum (polled for at most %s). ", s.QuotaSettle)
+	w("Charged counts both directions (each request is 8 bytes up), delivered only the download. ")
 	w("Overshoot = max(delivered, charged) − limit; negative is under the limit. ")
+	w("A case meets its goal when the overshoot is within ± max(1 MiB, 0.5%% of the limit) (so a quota cut early fails too), every client was told `LIMIT_REACHED` (traffic) and every session row ended with `limit_reached`. ")
 	w("The last column is what the design before the leases let through at the case's rate: the limit was checked only when a usage report arrived, one interval later.\n\n")
 	if r.QuotaErr != nil {
 		w("Not measured: %s\n\n", oneLine(r.QuotaErr))
