@@ -17,7 +17,7 @@ func (r *Report) quotaMarkdown(w func(string, ...any)) {
 	w("Charged counts both directions (each request is 8 bytes up), delivered only the download. ")
 	w("Overshoot = max(delivered, charged) − limit; negative is under the limit. ")
 	w("A case meets its goal when the overshoot is within ± max(1 MiB, 0.5%% of the limit) (so a quota cut early fails too), every client was told `LIMIT_REACHED` (traffic) and every session row ended with `limit_reached`. ")
-	w("The last column is what the design before the leases let through at the case's rate: the limit was checked only when a usage report arrived, one interval later.\n\n")
+	w("The last column is what the design before the leases let through at the case's rate: it checked the limit only when a usage report arrived, up to one interval later.\n\n")
 	if r.QuotaErr != nil {
 		w("Not measured: %s\n\n", oneLine(r.QuotaErr))
 	}
@@ -29,7 +29,7 @@ func (r *Report) quotaMarkdown(w func(string, ...any)) {
 	if len(q.Cases) == 0 {
 		return
 	}
-	w("| limit | sessions | bound | delivered | charged | overshoot | clients told `LIMIT_REACHED` (traffic) | session rows ended `limit_reached` | download rate | one report interval at this rate |\n")
+	w("| limit | sessions | bound | delivered | charged | overshoot | clients told `LIMIT_REACHED` (traffic) | session rows ended `limit_reached` | download rate | before the leases: rate × report interval |\n")
 	w("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, c := range q.Cases {
 		where := fmt.Sprintf("%d on %d gateways", c.Sessions, c.Gateways)
