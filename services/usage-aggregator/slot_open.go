@@ -99,7 +99,7 @@ func (s *Service) claim(ctx context.Context, tx bun.Tx, req schemas.SessionOpenR
 	}
 	lease := &schemas.LeaseGrant{Unlimited: !lim.traffic.Valid}
 	if !lease.Unlimited {
-		avail, err := available(ctx, tx, userID, lim.traffic.Int64)
+		avail, err := available(ctx, tx, userID, lim.traffic.Int64, "", 0)
 		if err != nil {
 			return nil, nil, nil, err
 		}

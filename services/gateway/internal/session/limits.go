@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/httvps/httvps/schemas"
@@ -24,11 +25,19 @@ const (
 	leaseRetry       = 500 * time.Millisecond
 )
 
-// sessionLimits are the policies of one session: its traffic lease and one bucket per direction.
+// sessionLimits are the policies of one session: its traffic lease, one bucket per direction, and
+// the plan they come from (control events of scope plan name it).
 type sessionLimits struct {
 	quota    *quota.Lease
 	up, down *shaper.Bucket
 	slot     bool
+	plan     atomic.Int64
+}
+
+func (l *sessionLimits) setPlan(sub *schemas.SubscriptionInfo) {
+	if sub != nil {
+		l.plan.Store(sub.PlanID)
+	}
 }
 
 // openSlot claims the session's slot with its first lease and sets up the speed limit.
@@ -38,6 +47,7 @@ func (s *Session) openSlot(reply schemas.ValidateDeviceReply) *schemas.RPCError 
 		speed = reply.Limits.SpeedLimitMbps
 	}
 	s.limits.up, s.limits.down = shaper.New(speed), shaper.New(speed)
+	s.limits.setPlan(reply.Subscription)
 	slots := s.srv.Slots
 	if slots == nil {
 		return nil
@@ -138,6 +148,7 @@ func (s *Session) refresh() {
 	if l == nil {
 		l = &schemas.AccountLimits{}
 	}
+	s.limits.setPlan(reply.Subscription)
 	s.limits.up.SetRate(l.SpeedLimitMbps)
 	s.limits.down.SetRate(l.SpeedLimitMbps)
 	s.limits.quota.Refresh(l.TrafficLimitBytes == nil)
