@@ -79,7 +79,7 @@ func TestLiveChanges(t *testing.T) {
 		again := e.mustDial(1, devs[0])
 		more := download(again, e.source)
 		endedWith(t, again, schemas.CodeLimitReached, schemas.LimitTraffic)
-		if more < quotaBytes-(1<<20) || more > quotaBytes {
+		if more < quotaBytes-quotaShortfall || more > quotaBytes {
 			t.Fatalf("received %d bytes after the reset, want most of the %d-byte quota again and no more", more, quotaBytes)
 		}
 	})

@@ -26,6 +26,7 @@ func (r *Report) quotaMarkdown(w func(string, ...any)) {
 	} else if q.Reference.MBps > 0 {
 		w("Reference in the same run: a user without a traffic limit, one bulk stream through the same client binary and gateway: %.0f MB/s over %s.\n\n", q.Reference.MBps, r.Window)
 	}
+	r.speedMarkdown(w)
 	if len(q.Cases) == 0 {
 		return
 	}
@@ -59,4 +60,20 @@ func (r *Report) quotaMarkdown(w func(string, ...any)) {
 func oldDesign(c QuotaCase, interval time.Duration) string {
 	b := c.MBps() * 1e6 * interval.Seconds()
 	return fmt.Sprintf("%.0f MB (%.1f× the limit)", b/1e6, b/float64(c.Limit))
+}
+
+func (r *Report) speedMarkdown(w func(string, ...any)) {
+	sp := r.Quota.Speed
+	if sp.Mbps == 0 && sp.Err == nil {
+		return
+	}
+	w("Speed limit, same gateway: a user on a plan with `speed_limit_mbps: %d` and a user without limits, each through its own `httvps-client`. ", sp.Mbps)
+	w("First the first byte of a lone 1-byte request on a new connection, one user after the other; then one bulk stream each, at the same time, counted over %s after %s of warm-up.\n\n", r.Window, r.Warmup)
+	if sp.Err != nil {
+		w("Not measured: %s\n\n", oneLine(sp.Err))
+		return
+	}
+	w("| user | bulk rate | first byte median | first byte p99 |\n|---|---:|---:|---:|\n")
+	w("| `speed_limit_mbps: %d` | %.2f Mbit/s | %s | %s |\n", sp.Mbps, sp.LimitedMbps(), round(sp.LimitedTTFB.Median), round(sp.LimitedTTFB.P99))
+	w("| no limit | %.0f MB/s | %s | %s |\n\n", sp.Free.MBps, round(sp.TTFB.Median), round(sp.TTFB.P99))
 }

@@ -37,6 +37,7 @@ type Quota struct {
 	Cases         []QuotaCase
 	Reference     Throughput
 	ReferenceErr  error
+	Speed         SpeedLimit
 	LeaseBytes    int
 	UsageInterval time.Duration
 }
@@ -74,6 +75,13 @@ func measureQuota(ctx context.Context, in *infra, s Settings, q QuotaSettings, p
 	out.Reference, out.ReferenceErr = measureQuotaReference(ctx, in, bin, gws[0], s)
 	if out.ReferenceErr == nil {
 		fmt.Fprintf(progress, "  without a quota: %.0f MB/s\n", out.Reference.MBps)
+	}
+	out.Speed = measureSpeedLimit(ctx, in, bin, gws[0], s)
+	if out.Speed.Err != nil {
+		fmt.Fprintf(progress, "  speed limit failed: %v\n", out.Speed.Err)
+	} else {
+		fmt.Fprintf(progress, "  %d Mbit/s plan: %.2f Mbit/s beside %.0f MB/s unlimited; first byte %v vs %v\n", out.Speed.Mbps,
+			out.Speed.LimitedMbps(), out.Speed.Free.MBps, out.Speed.LimitedTTFB.Median, out.Speed.TTFB.Median)
 	}
 	for _, limit := range q.QuotaLimits {
 		for _, n := range []int{1, 4} {

@@ -15,17 +15,26 @@ import (
 // quotaCustomer creates, through the admin commands the REST edge sends, a user on a new plan of
 // limit bytes (traffic_limit_gb) and n devices, with a 30-day subscription.
 func quotaCustomer(ctx context.Context, a system.Admin, name string, limit int64, n int) (int64, []system.Device, error) {
+	gb := json.Number(strconv.FormatFloat(float64(limit)/1e9, 'f', -1, 64))
+	return limitedCustomer(ctx, a, name, map[string]any{"traffic_limit_gb": gb}, n)
+}
+
+// limitedCustomer creates a user on a new plan with the given limits and n devices.
+func limitedCustomer(ctx context.Context, a system.Admin, name string, limits map[string]any, n int) (int64, []system.Device, error) {
 	var user, plan struct {
 		ID int64 `json:"id"`
 	}
-	gb := json.Number(strconv.FormatFloat(float64(limit)/1e9, 'f', -1, 64))
+	fields := map[string]any{"name": "plan-" + name, "max_devices": n}
+	for k, v := range limits {
+		fields[k] = v
+	}
 	steps := []struct {
 		resource string
 		body     map[string]any
 		out      any
 	}{
 		{schemas.ResourceUsers, map[string]any{"identifier": name + "@example.com", "identifier_kind": "email"}, &user},
-		{schemas.ResourcePlans, map[string]any{"name": "plan-" + name, "max_devices": n, "traffic_limit_gb": gb}, &plan},
+		{schemas.ResourcePlans, fields, &plan},
 		{schemas.ResourceSubscriptions, map[string]any{"user_id": &user.ID, "plan_id": &plan.ID, "days": 30}, nil},
 	}
 	for _, st := range steps {

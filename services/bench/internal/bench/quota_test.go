@@ -101,7 +101,9 @@ func TestQuotaMarkdown(t *testing.T) {
 	short := settled(1e9, 1, 1e9, 1e9+1)
 	short.Took = 500 * time.Millisecond
 	r.Quota = Quota{LeaseBytes: 8 << 20, UsageInterval: 10 * time.Second, Reference: Throughput{MBps: 200},
-		Cases: []QuotaCase{settled(50e6, 1, 49_999_000, 50e6), over, short}}
+		Cases: []QuotaCase{settled(50e6, 1, 49_999_000, 50e6), over, short},
+		Speed: SpeedLimit{Mbps: 40, Limited: Throughput{MBps: 5}, Free: Throughput{MBps: 300},
+			LimitedTTFB: Latency{Median: time.Millisecond, P99: 2 * time.Millisecond}, TTFB: Latency{Median: time.Millisecond, P99: 3 * time.Millisecond}}}
 	r.Goals = goals(r)
 	markdownHas(t, r.Markdown(),
 		"| 50 MB | 1 | 1 MiB | 49999000 | 50000000 | +0 B | 1 of 1 | 1 of 1 | 50 MB/s (0.25× without a limit) | 500 MB (10.0× the limit) |",
@@ -109,7 +111,36 @@ func TestQuotaMarkdown(t *testing.T) {
 		"| 1 GB | 1 | 5 MB = 0.5% | 1000000000 | 1000000001 | +1 B | 1 of 1 | 1 of 1 | 2000 MB/s | 20000 MB (20.0× the limit) |",
 		"`HTTVPS_GATEWAY_LEASE_BYTES` at its default, 8.00 MiB",
 		"200 MB/s over 1s",
+		"| `speed_limit_mbps: 40` | 40.00 Mbit/s | 1ms | 2ms |",
+		"| no limit | 300 MB/s | 1ms | 3ms |",
 		"| quota overshoot, one session ≤ max(1 MiB, 0.5% of the limit) | 50 MB: +0 B (bound 1 MiB, 1 of 1 told LIMIT_REACHED); 1 GB: +1 B (bound 5 MB = 0.5%, 1 of 1 told LIMIT_REACHED) |",
 		"- quota overshoot, four sessions of one user on two gateways ≤ max(1 MiB, 0.5% of the limit): 50 MB: +2.00 MiB over the 50 MB limit, bound 1 MiB.",
 	)
+}
+
+func TestSpeedGoals(t *testing.T) {
+	ms := func(d float64) time.Duration { return time.Duration(d * float64(time.Millisecond)) }
+	tests := []struct {
+		name        string
+		speed       SpeedLimit
+		rate, quiet string
+	}{
+		{"within 5% and no added latency", SpeedLimit{Mbps: 40, Limited: Throughput{MBps: 5.1}, Free: Throughput{MBps: 300},
+			LimitedTTFB: Latency{Median: ms(1.05)}, TTFB: Latency{Median: ms(1)}}, "met", "met"},
+		{"too fast and slower to answer", SpeedLimit{Mbps: 40, Limited: Throughput{MBps: 5.3}, Free: Throughput{MBps: 300},
+			LimitedTTFB: Latency{Median: ms(1.2)}, TTFB: Latency{Median: ms(1)}}, "not met", "not met"},
+		{"too slow", SpeedLimit{Mbps: 40, Limited: Throughput{MBps: 4.7}, LimitedTTFB: Latency{Median: ms(1)}, TTFB: Latency{Median: ms(1)}}, "not met", "met"},
+		{"failed", SpeedLimit{Mbps: 40, Err: errors.New("boom")}, "not measured", "not measured"},
+		{"not run", SpeedLimit{}, "not measured", "not measured"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := speedGoals(&Report{Quota: Quota{Speed: tt.speed}})
+			for i, want := range []string{tt.rate, tt.quiet} {
+				if status := goalStatus(g[i]); status != want {
+					t.Errorf("%s: %s (%s), want %s", g[i].Name, status, g[i].Measured, want)
+				}
+			}
+		})
+	}
 }
