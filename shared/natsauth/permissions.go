@@ -62,7 +62,7 @@ func AgentPermissions(nodeID string) (Permissions, error) {
 }
 
 // GatewayPermissions: its own usage, session (and boot) and heartbeat subjects, the two RPC
-// subjects and the slot and lease requests; control events and its own inbox. The only JetStream
+// subjects and its own slot and lease requests; control events and its own inbox. The only JetStream
 // API it may use is for the ordered consumers that follow the CONTROL stream; no consumer on any
 // other stream.
 func GatewayPermissions(id string) (Permissions, error) {
@@ -77,7 +77,7 @@ func GatewayPermissions(id string) (Permissions, error) {
 			schemas.OutlineDialsSubject(id),
 			schemas.SubjectValidateDevice,
 			schemas.SubjectAssignOutline,
-		}, append(follow(schemas.StreamControl), schemas.SlotSubjects()...)...),
+		}, append(follow(schemas.StreamControl), schemas.GatewaySlotSubjects(id)...)...),
 		Subscribe: []string{schemas.SubjectControlAll, GatewayInbox(id) + ".>"},
 		Inbox:     GatewayInbox(id),
 	}, nil
@@ -100,7 +100,7 @@ func ServicePermissions(name string) (Permissions, error) {
 			consume(schemas.StreamHeartbeats, schemas.ConsumerHeartbeatsRegistry)...)
 		p.Publish = append(p.Publish, schemas.SubjectOutlineMoveAll)
 	case UsageAggregator:
-		serve(append(schemas.SlotSubjects(), adminSubjects(name)...)...)
+		serve(append(slotEndpoints(), adminSubjects(name)...)...)
 		p.Subscribe = append(p.Subscribe, microSubjects(schemas.ServiceUsageSlots)...)
 		p.Publish = append([]string{schemas.SubjectControlAll, schemas.SubjectSessionEndedAll},
 			consume(schemas.StreamUsage, schemas.ConsumerUsageAggregator)...)
@@ -118,6 +118,15 @@ func ServicePermissions(name string) (Permissions, error) {
 		return Permissions{}, fmt.Errorf("%q is not an HTTVPS service identity (known: %v)", name, Services())
 	}
 	return p, nil
+}
+
+// slotEndpoints are the slot requests of every gateway, each base followed by the gateway id.
+func slotEndpoints() []string {
+	out := schemas.SlotSubjects()
+	for i, base := range out {
+		out[i] = base + ".*"
+	}
+	return out
 }
 
 func adminSubjects(owner string) []string {
