@@ -13,9 +13,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/httvps/httvps/schemas"
 	"github.com/httvps/httvps/shared/config"
 	"github.com/httvps/httvps/shared/natsx"
 	"github.com/httvps/httvps/shared/testkit"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // binary is the command built once for every test, run as its own process.
@@ -113,6 +116,31 @@ func TestDevelopmentOnLoopback(t *testing.T) {
 	env := map[string]string{config.EnvMode: config.ModeDevelopment, natsx.EnvURL: srv.ClientURL()}
 	provisionCmd(t, env, "up").wantSteps(t, 1, every(natsx.ActionCreated))
 	provisionCmd(t, env, "up").wantSteps(t, 1, every(natsx.ActionUnchanged))
+
+	t.Run("a durable the server will not update is named and kept", func(t *testing.T) {
+		nc, err := nats.Connect(srv.ClientURL())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		js, _ := jetstream.New(nc)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		durable := schemas.ConsumerHeartbeatsRegistry
+		if err := js.DeleteConsumer(ctx, schemas.StreamHeartbeats, durable); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := js.CreateConsumer(ctx, schemas.StreamHeartbeats, jetstream.ConsumerConfig{
+			Durable: durable, AckPolicy: jetstream.AckExplicitPolicy, DeliverPolicy: jetstream.DeliverNewPolicy,
+		}); err != nil {
+			t.Fatal(err)
+		}
+		provisionCmd(t, env, "up").wantFailure(t, "provision: consumer "+durable+" on "+schemas.StreamHeartbeats+": ")
+		c, err := js.Consumer(ctx, schemas.StreamHeartbeats, durable)
+		if err != nil || c.CachedInfo().Config.DeliverPolicy != jetstream.DeliverNewPolicy {
+			t.Fatalf("the refused durable was not kept: %v", err)
+		}
+	})
 }
 
 func TestUsage(t *testing.T) {
