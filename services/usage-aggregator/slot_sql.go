@@ -54,10 +54,11 @@ const grantSQL = `
 UPDATE live_sessions SET granted = ?, used = GREATEST(used, ?), expires_at = now() + make_interval(secs => ?)
 WHERE session_id = ?`
 
-// closeSlotSQL frees the slot and shrinks the lease to what the session used; the rest returns to
-// the user's pool at once, the used part counts until the final report is stored or the row expires.
+// closeSlotSQL frees the slot and shrinks the lease to what the session relayed (its final
+// totals, which may be less than it took from the lease); the rest returns to the user's pool at
+// once, the used part counts until the final report is stored or the row expires.
 const closeSlotSQL = `
-UPDATE live_sessions SET closed_at = coalesce(closed_at, now()), granted = ?, used = GREATEST(used, ?),
+UPDATE live_sessions SET closed_at = coalesce(closed_at, now()), granted = ?, used = ?,
 	expires_at = now() + make_interval(secs => ?)
 WHERE session_id = ? AND gateway_node_name = ?`
 

@@ -382,6 +382,20 @@ func TestTrafficLeases(t *testing.T) {
 		}
 	})
 
+	t.Run("a few bytes left are no session: an open needs one minimal lease", func(t *testing.T) {
+		u := e.subscriber("0.001", 2)
+		a, rep := e.open("gw-1", e.device(u), limit-500)
+		if !rep.OK || rep.Lease.Granted != limit-500 {
+			t.Fatalf("open = %+v", rep)
+		}
+		if _, rep := e.open("gw-1", e.device(u), 100_000); !refusedWith(rep, schemas.CodeLimitReached, schemas.LimitTraffic) {
+			t.Fatalf("open with 500 bytes left (minimal lease 1000) = %+v, want LIMIT_REACHED traffic", rep)
+		}
+		if l := e.lease(schemas.LeaseRequest{SessionID: a, GatewayID: "gw-1", Used: limit - 500, Held: limit - 500, Want: 100_000}); l.Lease.Granted != limit {
+			t.Fatalf("the live session's lease = %+v, want the last 500 bytes granted whole", l.Lease)
+		}
+	})
+
 	t.Run("an exhausted quota refuses the next open", func(t *testing.T) {
 		u := e.subscriber("0.001", 2)
 		if _, rep := e.open("gw-1", e.device(u), 2_000_000); !rep.OK || rep.Lease.Granted != limit {

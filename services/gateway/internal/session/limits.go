@@ -68,7 +68,9 @@ func (s *Session) openSlot(reply schemas.ValidateDeviceReply) *schemas.RPCError 
 	return nil
 }
 
-// closeSlot returns the slot and the unused lease; a slot not returned expires on its own.
+// closeSlot returns the slot and the unused lease; a slot not returned expires on its own. What
+// the session used is what it relayed (its final usage report): bytes taken from the lease but
+// dropped at the end return to the user.
 func (s *Session) closeSlot() {
 	if !s.limits.slot {
 		return
@@ -76,7 +78,8 @@ func (s *Session) closeSlot() {
 	s.limits.slot = false
 	ctx, cancel := context.WithTimeout(context.Background(), slotCloseTimeout)
 	defer cancel()
-	err := s.srv.Slots.CloseSession(ctx, schemas.SessionCloseRequest{SessionID: s.id, GatewayID: s.srv.GatewayID, Used: s.limits.quota.Used()})
+	up, down := s.usage.Totals()
+	err := s.srv.Slots.CloseSession(ctx, schemas.SessionCloseRequest{SessionID: s.id, GatewayID: s.srv.GatewayID, Used: up + down})
 	if err != nil {
 		s.log.Warn().Err(err).Msg("session slot not returned; it expires on its own")
 	}
