@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/httvps/httvps/schemas"
+	"github.com/httvps/httvps/shared/natsx"
 )
 
 // Account is the NATS account every HTTVPS identity lives in.
@@ -27,10 +28,14 @@ const (
 	UsageAggregator = schemas.ServiceUsageAggregator
 	Edge            = "edge"
 	Operator        = "operator"
+	// Provisioner creates and updates the streams and durable consumers (httvps-provision).
+	Provisioner = "provisioner"
 )
 
 // Services lists the control-plane identities in the order they are rendered.
-func Services() []string { return []string{Accounts, NodeRegistry, UsageAggregator, Edge, Operator} }
+func Services() []string {
+	return []string{Accounts, NodeRegistry, UsageAggregator, Edge, Operator, Provisioner}
+}
 
 // Permissions is what one identity may publish and subscribe to.
 type Permissions struct {
@@ -110,6 +115,9 @@ func ServicePermissions(name string) (Permissions, error) {
 		p.AllowResponses = false
 		p.Publish = []string{schemas.SubjectValidateDevice, schemas.SubjectAssignOutline, schemas.SubjectAdminPrefix + ".>",
 			schemas.SubjectUsageAll, schemas.SubjectHeartbeatAll, "$JS.API.INFO", "$SRV.PING.>"}
+	case Provisioner:
+		p.AllowResponses = false
+		p.Publish = provisionSubjects(natsx.DefaultStreams())
 	case Operator:
 		p.Publish = []string{"$JS.API.>", "$SRV.>", schemas.SubjectAdminPrefix + ".>"}
 		p.Subscribe = append(p.Subscribe, schemas.SubjectUsageAll, schemas.SubjectSessionAll, schemas.SubjectHeartbeatAll, schemas.SubjectControlAll,
