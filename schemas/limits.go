@@ -1,8 +1,11 @@
 package schemas
 
+import "strings"
+
 // Session slots and traffic leases: the gateway asks the usage-aggregator (the owner of usage and
 // sessions) for a slot on hello, for traffic leases while the session runs, and returns both at
-// the end. See docs/03-nats-contract.md.
+// the end, each on SlotSubject(base, its gateway id), which only that gateway may publish to.
+// See docs/01-architecture-overview.md.
 const (
 	SubjectSessionOpen      = "httvps.rpc.usage.session-open"
 	SubjectSessionLease     = "httvps.rpc.usage.lease"
@@ -13,9 +16,13 @@ const (
 	ServiceUsageSlots = "usage-aggregator-slots"
 
 	VerbLimits = "limits"
+	// VerbReset zeroes the current month's usage of a user (usage.reset).
+	VerbReset = "reset"
 
 	// ControlRefresh asks the gateways to re-validate the named live sessions: their limits changed.
 	ControlRefresh ControlWhat = "refresh"
+	// ScopePlan events name a plan: every live session whose subscription is on it.
+	ScopePlan ControlScope = "plan"
 
 	CodeSessionReplaced ErrorCode = "SESSION_REPLACED"
 	LimitSessions       LimitKind = "sessions"
@@ -23,7 +30,9 @@ const (
 )
 
 // LeaseGrant is the traffic a session may move: Granted is cumulative over the session (up plus
-// down), so a retried request never counts twice. Unlimited sessions need no lease.
+// down), so a retried request never counts twice. Unlimited sessions need no lease. Granted only
+// falls when the user's limit was lowered below what the leases hold: the gateway then stops at
+// the new grant (never below what the session already moved).
 type LeaseGrant struct {
 	Unlimited bool  `json:"unlimited"`
 	Granted   int64 `json:"granted"`
@@ -84,10 +93,36 @@ type SlotReply struct {
 	Error *RPCError `json:"error,omitempty"`
 }
 
-// SlotSubjects are the requests a gateway sends for its sessions' slots and leases.
+// SlotSubjects are the bases of the requests a gateway sends for its sessions' slots and leases.
 func SlotSubjects() []string {
 	return []string{SubjectSessionOpen, SubjectSessionLease, SubjectSessionClose, SubjectSessionKeepalive}
 }
+
+// SlotSubject is the subject of one gateway's slot request of the given base.
+func SlotSubject(base, gatewayID string) string { return base + "." + token(gatewayID) }
+
+// GatewaySlotSubjects are the slot requests of one gateway: the only ones it may send.
+func GatewaySlotSubjects(gatewayID string) []string {
+	out := SlotSubjects()
+	for i, base := range out {
+		out[i] = SlotSubject(base, gatewayID)
+	}
+	return out
+}
+
+// SlotGateway is the gateway id of a slot request subject of the given base.
+func SlotGateway(base, subject string) (string, bool) {
+	id, ok := strings.CutPrefix(subject, base+".")
+	return id, ok && ValidToken(id) == nil
+}
+
+// SlotRequest is what every slot request names: the gateway it claims to come from.
+type SlotRequest interface{ Gateway() string }
+
+func (r SessionOpenRequest) Gateway() string  { return r.GatewayID }
+func (r LeaseRequest) Gateway() string        { return r.GatewayID }
+func (r SessionCloseRequest) Gateway() string { return r.GatewayID }
+func (r KeepaliveRequest) Gateway() string    { return r.GatewayID }
 
 func limitContracts() []Contract {
 	return []Contract{

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -28,7 +29,7 @@ func newSlotEnv(t *testing.T, tune func(*Config)) *slotEnv {
 	h.start(t, cfg)
 	e := &slotEnv{harness: h, t: t}
 	testkit.Eventually(t, waitTimeout, "slot endpoints answer", func() bool {
-		_, err := rpc.Call[schemas.SlotReply](context.Background(), h.nc, schemas.SubjectSessionClose,
+		_, err := rpc.Call[schemas.SlotReply](context.Background(), h.nc, schemas.SlotSubject(schemas.SubjectSessionClose, "gw-probe"),
 			schemas.SessionCloseRequest{SessionID: newSessionID(), GatewayID: "gw-probe"}, time.Second)
 		return !errors.Is(err, rpc.ErrUnavailable)
 	})
@@ -59,7 +60,7 @@ func (e *slotEnv) open(gateway, device string, want int64) (string, schemas.Sess
 }
 
 func (e *slotEnv) openID(id, gateway, device string, want int64) schemas.SessionOpenReply {
-	rep, err := rpc.Call[schemas.SessionOpenReply](context.Background(), e.nc, schemas.SubjectSessionOpen,
+	rep, err := rpc.Call[schemas.SessionOpenReply](context.Background(), e.nc, schemas.SlotSubject(schemas.SubjectSessionOpen, gateway),
 		schemas.SessionOpenRequest{SessionID: id, GatewayID: gateway, DeviceID: device, Want: want}, 5*time.Second)
 	if err != nil {
 		e.t.Fatalf("session-open: %v", err)
@@ -68,7 +69,7 @@ func (e *slotEnv) openID(id, gateway, device string, want int64) schemas.Session
 }
 
 func (e *slotEnv) lease(req schemas.LeaseRequest) schemas.LeaseReply {
-	rep, err := rpc.Call[schemas.LeaseReply](context.Background(), e.nc, schemas.SubjectSessionLease, req, 5*time.Second)
+	rep, err := rpc.Call[schemas.LeaseReply](context.Background(), e.nc, schemas.SlotSubject(schemas.SubjectSessionLease, req.GatewayID), req, 5*time.Second)
 	if err != nil {
 		e.t.Fatalf("lease: %v", err)
 	}
@@ -76,7 +77,7 @@ func (e *slotEnv) lease(req schemas.LeaseRequest) schemas.LeaseReply {
 }
 
 func (e *slotEnv) close(id, gateway string, used int64) {
-	rep, err := rpc.Call[schemas.SlotReply](context.Background(), e.nc, schemas.SubjectSessionClose,
+	rep, err := rpc.Call[schemas.SlotReply](context.Background(), e.nc, schemas.SlotSubject(schemas.SubjectSessionClose, gateway),
 		schemas.SessionCloseRequest{SessionID: id, GatewayID: gateway, Used: used}, 5*time.Second)
 	if err != nil || !rep.OK {
 		e.t.Fatalf("session-close: %+v %v", rep, err)
@@ -84,7 +85,7 @@ func (e *slotEnv) close(id, gateway string, used int64) {
 }
 
 func (e *slotEnv) keepalive(gateway string, ids ...string) schemas.KeepaliveReply {
-	rep, err := rpc.Call[schemas.KeepaliveReply](context.Background(), e.nc, schemas.SubjectSessionKeepalive,
+	rep, err := rpc.Call[schemas.KeepaliveReply](context.Background(), e.nc, schemas.SlotSubject(schemas.SubjectSessionKeepalive, gateway),
 		schemas.KeepaliveRequest{GatewayID: gateway, SessionIDs: ids}, 5*time.Second)
 	if err != nil {
 		e.t.Fatalf("keepalive: %v", err)
@@ -209,7 +210,7 @@ func TestSessionSlots(t *testing.T) {
 			{"negative want", schemas.SessionOpenRequest{SessionID: newSessionID(), GatewayID: "gw-1", DeviceID: d, Want: -1}, schemas.CodeInvalidArgument},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				_, err := rpc.Call[schemas.SessionOpenReply](context.Background(), e.nc, schemas.SubjectSessionOpen, tc.req, 5*time.Second)
+				_, err := rpc.Call[schemas.SessionOpenReply](context.Background(), e.nc, schemas.SlotSubject(schemas.SubjectSessionOpen, tc.req.GatewayID), tc.req, 5*time.Second)
 				if re, ok := rpc.AsRPCError(err); !ok || re.Code != tc.code {
 					t.Fatalf("err = %v, want %s", err, tc.code)
 				}
@@ -231,6 +232,33 @@ func TestSessionSlots(t *testing.T) {
 		}
 		if l := e.lease(schemas.LeaseRequest{SessionID: newSessionID(), GatewayID: "gw-1", Want: 1}); l.OK || l.Error.Code != schemas.CodeSessionKicked {
 			t.Fatalf("lease of an unknown session = %+v", l)
+		}
+	})
+
+	t.Run("a request naming another gateway than its subject is refused and changes nothing", func(t *testing.T) {
+		u := e.subscriber("0.001", 1)
+		id, rep := e.open("gw-1", e.device(u), 1000)
+		if !rep.OK {
+			t.Fatalf("open = %+v", rep)
+		}
+		for _, tc := range []struct {
+			name, base string
+			req        any
+		}{
+			{"open", schemas.SubjectSessionOpen, schemas.SessionOpenRequest{SessionID: newSessionID(), GatewayID: "gw-1", DeviceID: e.device(u)}},
+			{"lease", schemas.SubjectSessionLease, schemas.LeaseRequest{SessionID: id, GatewayID: "gw-1", Used: 1000, Held: 1000, Want: 1000}},
+			{"close", schemas.SubjectSessionClose, schemas.SessionCloseRequest{SessionID: id, GatewayID: "gw-1"}},
+			{"keepalive", schemas.SubjectSessionKeepalive, schemas.KeepaliveRequest{GatewayID: "gw-1", SessionIDs: []string{id}}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				_, err := rpc.Call[schemas.SlotReply](context.Background(), e.nc, schemas.SlotSubject(tc.base, "gw-intruder"), tc.req, 5*time.Second)
+				if re, ok := rpc.AsRPCError(err); !ok || re.Code != schemas.CodeInvalidArgument || !strings.Contains(re.Message, "differs from the gateway of subject") {
+					t.Fatalf("err = %v, want INVALID_ARGUMENT naming the subject", err)
+				}
+			})
+		}
+		if l := e.lease(schemas.LeaseRequest{SessionID: id, GatewayID: "gw-1", Used: 1000, Held: 1000, Want: 1000}); !l.OK || l.Lease.Granted != 2000 {
+			t.Fatalf("the session's own lease after the intruder = %+v, want its slot open and 2000 granted", l)
 		}
 	})
 }
@@ -336,6 +364,63 @@ func TestTrafficLeases(t *testing.T) {
 		e.exec(t, `UPDATE users SET traffic_limit_gb = 0.002 WHERE id = ?`, u)
 		if l := e.lease(schemas.LeaseRequest{SessionID: id, GatewayID: "gw-1", Used: limit, Held: limit, Want: 1000}); l.Lease.Exhausted || l.Lease.Granted != limit+1000 {
 			t.Fatalf("lease after raising the limit = %+v", l)
+		}
+	})
+
+	t.Run("a lowered limit takes back the unused part of the leases", func(t *testing.T) {
+		u := e.subscriber("0.001", 2)
+		a, rep := e.open("gw-1", e.device(u), 600_000)
+		if rep.Lease.Granted != 600_000 {
+			t.Fatalf("open a = %+v", rep)
+		}
+		b, rep := e.open("gw-2", e.device(u), 600_000)
+		if rep.Lease.Granted != 200_000 {
+			t.Fatalf("open b = %+v", rep)
+		}
+		e.exec(t, `UPDATE users SET traffic_limit_gb = 0.0005 WHERE id = ?`, u)
+		ra := e.lease(schemas.LeaseRequest{SessionID: a, GatewayID: "gw-1", Used: 100_000, Held: 600_000, Want: 600_000})
+		if !ra.OK || ra.Lease.Granted != 300_000 || !ra.Lease.Exhausted {
+			t.Fatalf("a after lowering to 500000 = %+v, want 300000 (800000 held, 300000 taken back) and exhausted", ra.Lease)
+		}
+		rb := e.lease(schemas.LeaseRequest{SessionID: b, GatewayID: "gw-2", Used: 150_000, Held: 200_000, Want: 600_000})
+		if !rb.OK || rb.Lease.Granted != 200_000 || !rb.Lease.Exhausted {
+			t.Fatalf("b = %+v, want its 200000 kept (the leases now hold exactly the limit)", rb.Lease)
+		}
+		e.exec(t, `UPDATE users SET traffic_limit_gb = 0.0001 WHERE id = ?`, u)
+		ra = e.lease(schemas.LeaseRequest{SessionID: a, GatewayID: "gw-1", Used: 250_000, Held: 300_000, Want: 600_000})
+		if ra.Lease.Granted != 250_000 || !ra.Lease.Exhausted {
+			t.Fatalf("a below what it moved = %+v, want what it already moved (250000)", ra.Lease)
+		}
+		retry := e.lease(schemas.LeaseRequest{SessionID: a, GatewayID: "gw-1", Used: 250_000, Held: 300_000, Want: 600_000})
+		if retry.Lease.Granted != 250_000 || !retry.Lease.Exhausted {
+			t.Fatalf("retried = %+v, want the same answer", retry.Lease)
+		}
+	})
+
+	t.Run("a session limited after moving unlimited bytes is granted up to the limit, not beyond", func(t *testing.T) {
+		u := e.subscriber("", 1)
+		id, rep := e.open("gw-1", e.device(u), 100_000)
+		if !rep.Lease.Unlimited {
+			t.Fatalf("open = %+v, want unlimited", rep)
+		}
+		e.exec(t, `UPDATE users SET traffic_limit_gb = 0.001 WHERE id = ?`, u)
+		l := e.lease(schemas.LeaseRequest{SessionID: id, GatewayID: "gw-1", Used: 300_000, Held: 0, Want: 5_000_000})
+		if l.Lease.Unlimited || l.Lease.Granted != limit {
+			t.Fatalf("lease = %+v, want %d in all (the 300000 moved while unlimited count)", l.Lease, limit)
+		}
+	})
+
+	t.Run("a few bytes left are no session: an open needs one minimal lease", func(t *testing.T) {
+		u := e.subscriber("0.001", 2)
+		a, rep := e.open("gw-1", e.device(u), limit-500)
+		if !rep.OK || rep.Lease.Granted != limit-500 {
+			t.Fatalf("open = %+v", rep)
+		}
+		if _, rep := e.open("gw-1", e.device(u), 100_000); !refusedWith(rep, schemas.CodeLimitReached, schemas.LimitTraffic) {
+			t.Fatalf("open with 500 bytes left (minimal lease 1000) = %+v, want LIMIT_REACHED traffic", rep)
+		}
+		if l := e.lease(schemas.LeaseRequest{SessionID: a, GatewayID: "gw-1", Used: limit - 500, Held: limit - 500, Want: 100_000}); l.Lease.Granted != limit {
+			t.Fatalf("the live session's lease = %+v, want the last 500 bytes granted whole", l.Lease)
 		}
 	})
 

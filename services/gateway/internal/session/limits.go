@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/httvps/httvps/schemas"
@@ -24,11 +25,19 @@ const (
 	leaseRetry       = 500 * time.Millisecond
 )
 
-// sessionLimits are the policies of one session: its traffic lease and one bucket per direction.
+// sessionLimits are the policies of one session: its traffic lease, one bucket per direction, and
+// the plan they come from (control events of scope plan name it).
 type sessionLimits struct {
 	quota    *quota.Lease
 	up, down *shaper.Bucket
 	slot     bool
+	plan     atomic.Int64
+}
+
+func (l *sessionLimits) setPlan(sub *schemas.SubscriptionInfo) {
+	if sub != nil {
+		l.plan.Store(sub.PlanID)
+	}
 }
 
 // openSlot claims the session's slot with its first lease and sets up the speed limit.
@@ -38,6 +47,7 @@ func (s *Session) openSlot(reply schemas.ValidateDeviceReply) *schemas.RPCError 
 		speed = reply.Limits.SpeedLimitMbps
 	}
 	s.limits.up, s.limits.down = shaper.New(speed), shaper.New(speed)
+	s.limits.setPlan(reply.Subscription)
 	slots := s.srv.Slots
 	if slots == nil {
 		return nil
@@ -58,7 +68,9 @@ func (s *Session) openSlot(reply schemas.ValidateDeviceReply) *schemas.RPCError 
 	return nil
 }
 
-// closeSlot returns the slot and the unused lease; a slot not returned expires on its own.
+// closeSlot returns the slot and the unused lease; a slot not returned expires on its own. What
+// the session used is what it relayed (its final usage report): bytes taken from the lease but
+// dropped at the end return to the user.
 func (s *Session) closeSlot() {
 	if !s.limits.slot {
 		return
@@ -66,7 +78,8 @@ func (s *Session) closeSlot() {
 	s.limits.slot = false
 	ctx, cancel := context.WithTimeout(context.Background(), slotCloseTimeout)
 	defer cancel()
-	err := s.srv.Slots.CloseSession(ctx, schemas.SessionCloseRequest{SessionID: s.id, GatewayID: s.srv.GatewayID, Used: s.limits.quota.Used()})
+	up, down := s.usage.Totals()
+	err := s.srv.Slots.CloseSession(ctx, schemas.SessionCloseRequest{SessionID: s.id, GatewayID: s.srv.GatewayID, Used: up + down})
 	if err != nil {
 		s.log.Warn().Err(err).Msg("session slot not returned; it expires on its own")
 	}
@@ -128,6 +141,9 @@ func (s *Session) refresh() {
 	case refusal != nil && refusal.Code == schemas.CodeBackendUnavailable:
 		s.log.Warn().Str(logging.FieldReason, refusal.Message).Msg("limits not refreshed: the control plane did not answer")
 		return
+	case refusal != nil && !EndsLive(refusal):
+		s.log.Info().Str(logging.FieldCode, string(refusal.Code)).Msg("limits not refreshed: the refusal only concerns new sessions")
+		return
 	case refusal != nil:
 		e := endingForCode(refusal.Code, refusal.Message)
 		e.limit = refusal.Limit
@@ -138,6 +154,7 @@ func (s *Session) refresh() {
 	if l == nil {
 		l = &schemas.AccountLimits{}
 	}
+	s.limits.setPlan(reply.Subscription)
 	s.limits.up.SetRate(l.SpeedLimitMbps)
 	s.limits.down.SetRate(l.SpeedLimitMbps)
 	s.limits.quota.Refresh(l.TrafficLimitBytes == nil)
@@ -155,4 +172,18 @@ func endingForCode(code schemas.ErrorCode, message string) ending {
 		e.reason = schemas.EndReasonRevoked
 	}
 	return e
+}
+
+// EndsLive reports whether a refusal of validate-device ends a live session. Refusals that only
+// matter for a new session (an expired token, a region, the device count, the session count)
+// leave it running.
+func EndsLive(r *schemas.RPCError) bool {
+	switch r.Code {
+	case schemas.CodeDeviceRevoked, schemas.CodeDeviceBanned, schemas.CodeDeviceNotFound,
+		schemas.CodeUserBanned, schemas.CodeNoSubscription, schemas.CodeSubscriptionExpired:
+		return true
+	case schemas.CodeLimitReached:
+		return r.Limit == "" || r.Limit == schemas.LimitTraffic
+	}
+	return false
 }
