@@ -317,39 +317,21 @@ func (st *Stream) take(p []byte) int {
 var relayBuffers = sync.Pool{New: func() any { b := make([]byte, relayBuffer); return &b }}
 
 // WriteTo relays the stream into w until the target's end of stream, without an extra copy.
-func (st *Stream) WriteTo(w io.Writer) (int64, error) {
-	var total int64
-	pooled := relayBuffers.Get().(*[]byte)
-	defer relayBuffers.Put(pooled)
-	buf := *pooled
-	for {
-		n, err := st.Read(buf)
-		if n > 0 {
-			m, werr := w.Write(buf[:n])
-			total += int64(m)
-			if werr != nil {
-				return total, werr
-			}
-		}
-		if errors.Is(err, io.EOF) {
-			return total, nil
-		}
-		if err != nil {
-			return total, err
-		}
-	}
-}
+func (st *Stream) WriteTo(w io.Writer) (int64, error) { return copyPooled(w, st) }
 
 // ReadFrom relays r into the stream until r's end (io.Copy's contract: nil at io.EOF).
-func (st *Stream) ReadFrom(r io.Reader) (int64, error) {
+func (st *Stream) ReadFrom(r io.Reader) (int64, error) { return copyPooled(st, r) }
+
+// copyPooled copies src to dst through a pooled relay buffer until src's end; nil at io.EOF.
+func copyPooled(dst io.Writer, src io.Reader) (int64, error) {
 	var total int64
 	pooled := relayBuffers.Get().(*[]byte)
 	defer relayBuffers.Put(pooled)
 	buf := *pooled
 	for {
-		n, err := r.Read(buf)
+		n, err := src.Read(buf)
 		if n > 0 {
-			m, werr := st.Write(buf[:n])
+			m, werr := dst.Write(buf[:n])
 			total += int64(m)
 			if werr != nil {
 				return total, werr

@@ -6,19 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/httvps/httvps/shared/testkit"
 	"github.com/httvps/httvps/shared/workpool"
 )
-
-func waitFor(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
 
 func TestTasksRunAndIdleGoroutinesExit(t *testing.T) {
 	tests := []struct {
@@ -52,8 +42,8 @@ func TestTasksRunAndIdleGoroutinesExit(t *testing.T) {
 			if ran != tt.tasks {
 				t.Fatalf("%d tasks ran, want %d", ran, tt.tasks)
 			}
-			waitFor(t, "idle goroutines", func() bool { return p.Idle() == tt.wantIdle })
-			waitFor(t, "idle goroutines to exit", func() bool { return p.Idle() == 0 && runtime.NumGoroutine() <= base })
+			testkit.Eventually(t, 10*time.Second, "idle goroutines", func() bool { return p.Idle() == tt.wantIdle })
+			testkit.Eventually(t, 10*time.Second, "idle goroutines to exit", func() bool { return p.Idle() == 0 && runtime.NumGoroutine() <= base })
 		})
 	}
 }
@@ -63,9 +53,9 @@ func TestAnIdleGoroutineTakesTheNextTask(t *testing.T) {
 	var wg sync.WaitGroup
 	p.GoIn(&wg, func() {})
 	wg.Wait()
-	waitFor(t, "an idle goroutine", func() bool { return p.Idle() == 1 })
+	testkit.Eventually(t, 10*time.Second, "an idle goroutine", func() bool { return p.Idle() == 1 })
 	p.GoIn(&wg, func() {})
 	wg.Wait()
-	waitFor(t, "the goroutine to be idle again", func() bool { return p.Idle() == 1 })
-	waitFor(t, "the idle goroutine to exit", func() bool { return p.Idle() == 0 })
+	testkit.Eventually(t, 10*time.Second, "the goroutine to be idle again", func() bool { return p.Idle() == 1 })
+	testkit.Eventually(t, 10*time.Second, "the idle goroutine to exit", func() bool { return p.Idle() == 0 })
 }

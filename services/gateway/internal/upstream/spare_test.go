@@ -13,6 +13,7 @@ import (
 	"github.com/httvps/httvps/schemas"
 	"github.com/httvps/httvps/services/gateway/internal/testenv"
 	"github.com/httvps/httvps/services/gateway/internal/upstream"
+	"github.com/httvps/httvps/shared/testkit"
 )
 
 // countingNode is a TCP relay in front of an Outline node that counts the connections it
@@ -111,17 +112,6 @@ func spareSet(t *testing.T, idle time.Duration) (*upstream.NodeSet, *countingNod
 	return set, node, &spares
 }
 
-func waitFor(t *testing.T, what string, ok func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !ok() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 func TestSpareCarriesTheNextStream(t *testing.T) {
 	set, node, spares := spareSet(t, time.Minute)
 	mem := &testBudget{limit: 1 << 20}
@@ -134,7 +124,7 @@ func TestSpareCarriesTheNextStream(t *testing.T) {
 	roundTrip(t, first, "first")
 	first.Close()
 	set.Refill(ctx, mem, spares.Go)
-	waitFor(t, "the spare connection", func() bool { return node.accepted.Load() == 2 })
+	testkit.Eventually(t, 10*time.Second, "the spare connection", func() bool { return node.accepted.Load() == 2 })
 	if got := mem.used.Load(); got != upstream.SpareCost {
 		t.Fatalf("a kept spare charges %d, want %d", got, upstream.SpareCost)
 	}
@@ -148,7 +138,7 @@ func TestSpareCarriesTheNextStream(t *testing.T) {
 	if got := node.accepted.Load(); got != 2 {
 		t.Fatalf("node accepted %d connections, want 2 (a second Refill while one is kept dials none, the stream takes the spare)", got)
 	}
-	waitFor(t, "the spare's memory", func() bool { return mem.used.Load() == 0 })
+	testkit.Eventually(t, 10*time.Second, "the spare's memory", func() bool { return mem.used.Load() == 0 })
 }
 
 func TestSpareIsClosed(t *testing.T) {
@@ -160,7 +150,7 @@ func TestSpareIsClosed(t *testing.T) {
 		{"unused for the idle time", 20 * time.Millisecond, func(*testing.T, context.CancelFunc, *upstream.NodeSet) {}},
 		{"when the session ends", time.Minute, func(_ *testing.T, cancel context.CancelFunc, _ *upstream.NodeSet) { cancel() }},
 		{"when dropped for memory", time.Minute, func(t *testing.T, _ context.CancelFunc, set *upstream.NodeSet) {
-			waitFor(t, "a spare to drop", set.DropSpare)
+			testkit.Eventually(t, 10*time.Second, "a spare to drop", set.DropSpare)
 		}},
 	}
 	for _, tt := range tests {
@@ -170,9 +160,9 @@ func TestSpareIsClosed(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			set.Refill(ctx, mem, spares.Go)
-			waitFor(t, "the spare connection", func() bool { return node.open.Load() == 1 })
+			testkit.Eventually(t, 10*time.Second, "the spare connection", func() bool { return node.open.Load() == 1 })
 			tt.end(t, cancel, set)
-			waitFor(t, "the spare to close", func() bool { return node.open.Load() == 0 })
+			testkit.Eventually(t, 10*time.Second, "the spare to close", func() bool { return node.open.Load() == 0 })
 			spares.Wait()
 			if got := mem.used.Load(); got != 0 {
 				t.Fatalf("%d bytes still charged after the spare closed", got)
@@ -187,9 +177,9 @@ func TestSpareTheNodeClosedIsNotUsed(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	set.Refill(ctx, mem, spares.Go)
-	waitFor(t, "the spare connection", func() bool { return node.open.Load() == 1 })
+	testkit.Eventually(t, 10*time.Second, "the spare connection", func() bool { return node.open.Load() == 1 })
 	node.closeAll()
-	waitFor(t, "the node to close it", func() bool { return node.open.Load() == 0 })
+	testkit.Eventually(t, 10*time.Second, "the node to close it", func() bool { return node.open.Load() == 0 })
 	c, err := set.Dial(ctx, echoAddr(t))
 	if err != nil {
 		t.Fatalf("dial: %v", err)
