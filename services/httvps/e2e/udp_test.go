@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"github.com/httvps/httvps/shared/udpecho"
 	"io"
 	"net"
@@ -159,6 +160,38 @@ func TestUDPThroughTheRealGateway(t *testing.T) {
 		answer := buf[10:n]
 		if src != dns || !bytes.Equal(answer, dnsAnswer(query)) {
 			t.Fatalf("answer from %s: % x", src, answer)
+		}
+	})
+
+	t.Run("replies from several sources through one socks5 udp association", func(t *testing.T) {
+		echoes := []string{udpEcho(t), udpEcho(t), udpEcho(t)}
+		_, socksAddr, _ := runTunnel(t, udpConfig(e, true, region), e.log)
+		ctrl, relay := socksAssociate(t, socksAddr)
+		defer ctrl.Close()
+		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pc.Close()
+		buf := make([]byte, 2048)
+		for i := range 9 {
+			dst := netip.MustParseAddrPort(echoes[i%len(echoes)])
+			p := []byte(fmt.Sprintf("datagram %d", i))
+			if _, err := pc.WriteTo(socksUDP(dst, p), net.UDPAddrFromAddrPort(relay)); err != nil {
+				t.Fatal(err)
+			}
+			_ = pc.SetReadDeadline(time.Now().Add(10 * time.Second))
+			n, _, err := pc.ReadFrom(buf)
+			if err != nil {
+				t.Fatalf("datagram %d to %s: no echo: %v", i, dst, err)
+			}
+			if n < 10 || buf[3] != 1 {
+				t.Fatalf("SOCKS UDP reply % x", buf[:n])
+			}
+			src := netip.AddrPortFrom(netip.AddrFrom4([4]byte(buf[4:8])), binary.BigEndian.Uint16(buf[8:10]))
+			if src != dst || !bytes.Equal(buf[10:n], p) {
+				t.Fatalf("datagram %d to %s: echo %q from %s", i, dst, buf[10:n], src)
+			}
 		}
 	})
 
