@@ -146,6 +146,16 @@ var wantSchema = []struct {
 		"expires_at timestamp with time zone not null",
 		createdAt, updatedAt,
 	}},
+	{"usage_resets", []string{
+		"id bigint not null",
+		"user_id bigint not null",
+		"period_start date not null",
+		"bytes_up bigint not null",
+		"bytes_down bigint not null",
+		"reason text not null",
+		"reset_at timestamp with time zone not null",
+		createdAt, updatedAt,
+	}},
 }
 
 var bookkeepingTables = []string{"bun_migration_locks", "bun_migrations"}
@@ -164,6 +174,7 @@ var wantIndexes = []string{
 	"live_sessions_user_id_idx",
 	"live_sessions_open_device_uuid_idx",
 	"live_sessions_expires_at_idx",
+	"usage_resets_user_id_period_start_idx",
 }
 
 func TestUpCreatesTables(t *testing.T) {

@@ -43,6 +43,7 @@ var adminCommands = []AdminCommand{
 	read(ResourcePlans, VerbList, ServiceAccounts),
 	read(ResourcePlans, VerbGet, ServiceAccounts),
 	write(ResourcePlans, VerbCreate, ServiceAccounts),
+	write(ResourcePlans, VerbUpdate, ServiceAccounts),
 	read(ResourceUsers, VerbList, ServiceAccounts),
 	read(ResourceUsers, VerbGet, ServiceAccounts),
 	write(ResourceUsers, VerbCreate, ServiceAccounts),
@@ -51,6 +52,7 @@ var adminCommands = []AdminCommand{
 	read(ResourceSubscriptions, VerbList, ServiceAccounts),
 	read(ResourceSubscriptions, VerbGet, ServiceAccounts),
 	write(ResourceSubscriptions, VerbCreate, ServiceAccounts),
+	write(ResourceSubscriptions, VerbUpdate, ServiceAccounts),
 	write(ResourceSubscriptions, VerbExtend, ServiceAccounts),
 	write(ResourceSubscriptions, VerbCancel, ServiceAccounts),
 	read(ResourceDevices, VerbList, ServiceAccounts),
@@ -70,6 +72,7 @@ var adminCommands = []AdminCommand{
 	read(ResourceSessions, VerbGet, ServiceUsageAggregator),
 	read(ResourceUsage, VerbList, ServiceUsageAggregator),
 	read(ResourceUsage, VerbGet, ServiceUsageAggregator),
+	write(ResourceUsage, VerbReset, ServiceUsageAggregator),
 }
 
 // AdminCommands is the table of every admin command, in route order.

@@ -66,7 +66,7 @@ func TestBindAdmin(t *testing.T) {
 				}
 				return
 			}
-			if err != nil || len(cmds) != 4 || len(hs) != 4 {
+			if err != nil || len(cmds) != len(full) || len(hs) != len(full) {
 				t.Fatalf("cmds = %v, handlers = %v, err = %v", cmds, hs, err)
 			}
 			for i, c := range cmds {

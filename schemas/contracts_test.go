@@ -132,7 +132,7 @@ func TestSchemaEnumsMatchGo(t *testing.T) {
 			strs(schemas.FrameHello, schemas.FrameHelloOK, schemas.FrameError, schemas.FrameStreamOpen, schemas.FrameStreamData,
 				schemas.FrameStreamClose, schemas.FrameStreamWindow, schemas.FrameStreamOK, schemas.FrameUDPData, schemas.FrameUDPClose, schemas.FramePing, schemas.FramePong)},
 		{"control scopes", "control-event.schema.json", []string{"properties", "scope", "enum"},
-			strs(schemas.ScopeUser, schemas.ScopeDevice, schemas.ScopeSession, schemas.ScopeGateway, schemas.ScopeOutlineNode)},
+			strs(schemas.ScopeUser, schemas.ScopeDevice, schemas.ScopeSession, schemas.ScopeGateway, schemas.ScopeOutlineNode, schemas.ScopePlan)},
 		{"control whats", "control-event.schema.json", []string{"properties", "what", "enum"},
 			strs(schemas.ControlKick, schemas.ControlLimit, schemas.ControlRevoke, schemas.ControlMove, schemas.ControlRefresh)},
 		{"gateway statuses", "gateway-heartbeat.schema.json", []string{"properties", "status", "enum"},

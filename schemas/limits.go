@@ -13,9 +13,13 @@ const (
 	ServiceUsageSlots = "usage-aggregator-slots"
 
 	VerbLimits = "limits"
+	// VerbReset zeroes the current month's usage of a user (usage.reset).
+	VerbReset = "reset"
 
 	// ControlRefresh asks the gateways to re-validate the named live sessions: their limits changed.
 	ControlRefresh ControlWhat = "refresh"
+	// ScopePlan events name a plan: every live session whose subscription is on it.
+	ScopePlan ControlScope = "plan"
 
 	CodeSessionReplaced ErrorCode = "SESSION_REPLACED"
 	LimitSessions       LimitKind = "sessions"
@@ -23,7 +27,9 @@ const (
 )
 
 // LeaseGrant is the traffic a session may move: Granted is cumulative over the session (up plus
-// down), so a retried request never counts twice. Unlimited sessions need no lease.
+// down), so a retried request never counts twice. Unlimited sessions need no lease. Granted only
+// falls when the user's limit was lowered below what the leases hold: the gateway then stops at
+// the new grant (never below what the session already moved).
 type LeaseGrant struct {
 	Unlimited bool  `json:"unlimited"`
 	Granted   int64 `json:"granted"`

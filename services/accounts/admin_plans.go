@@ -66,29 +66,10 @@ func (s *Service) createPlan(ctx context.Context, req schemas.AdminRequest) (any
 	if err := admin.DecodeBody(req.Body, &b); err != nil {
 		return nil, 0, err
 	}
-	b.Name = strings.TrimSpace(b.Name)
-	switch {
-	case b.Name == "":
-		return nil, 0, admin.Invalid("name: required")
-	case len(b.Name) > maxPlanName:
-		return nil, 0, admin.Invalid("name: at most %d characters", maxPlanName)
-	case b.MaxDevices < 1 || b.MaxDevices > maxPlanDevice:
-		return nil, 0, admin.Invalid("max_devices: required, 1 to %d", maxPlanDevice)
-	case b.TrafficLimitGB != nil && b.TrafficLimitGB.isZero():
-		return nil, 0, admin.Invalid("traffic_limit_gb: must be above 0; leave it out (or null) for unlimited traffic")
-	case b.MaxSessions != nil && (*b.MaxSessions < 1 || *b.MaxSessions > maxPlanDevice):
-		return nil, 0, admin.Invalid("max_sessions: 1 to %d; leave it out (or null) to allow max_devices sessions", maxPlanDevice)
-	case b.SpeedLimitMbps != nil && (*b.SpeedLimitMbps < 1 || *b.SpeedLimitMbps > maxSpeedMbps):
-		return nil, 0, admin.Invalid("speed_limit_mbps: 1 to %d; leave it out (or null) for no speed limit", maxSpeedMbps)
-	case b.Price != nil && !pricePattern.MatchString(string(*b.Price)):
-		return nil, 0, admin.Invalid("price: at most 10 digits before the point and 2 after, got %s", *b.Price)
-	case b.Currency != nil && !currencyPattern.MatchString(*b.Currency):
-		return nil, 0, admin.Invalid("currency: must be a three-letter ISO 4217 code such as EUR")
-	case b.Currency != nil && b.Price == nil:
-		return nil, 0, admin.Invalid("currency: only with a price")
+	if err := b.check(); err != nil {
+		return nil, 0, err
 	}
-	p := Plan{Name: b.Name, MaxDevices: b.MaxDevices, TrafficLimitGB: b.TrafficLimitGB,
-		MaxSessions: b.MaxSessions, SpeedLimitMbps: b.SpeedLimitMbps, Price: b.Price, Currency: b.Currency}
+	p := b.plan()
 	if _, err := s.db.NewInsert().Model(&p).Returning("*").Exec(ctx); err != nil {
 		if isUniqueViolation(err) {
 			return nil, 0, admin.Conflict("plan name %q already exists", b.Name)
@@ -96,4 +77,35 @@ func (s *Service) createPlan(ctx context.Context, req schemas.AdminRequest) (any
 		return nil, 0, s.dbErr(err, "create plan")
 	}
 	return p, 0, nil
+}
+
+// check validates a plan's fields, for a new plan and for a plan after an update.
+func (b *createPlanBody) check() error {
+	b.Name = strings.TrimSpace(b.Name)
+	switch {
+	case b.Name == "":
+		return admin.Invalid("name: required")
+	case len(b.Name) > maxPlanName:
+		return admin.Invalid("name: at most %d characters", maxPlanName)
+	case b.MaxDevices < 1 || b.MaxDevices > maxPlanDevice:
+		return admin.Invalid("max_devices: required, 1 to %d", maxPlanDevice)
+	case b.TrafficLimitGB != nil && b.TrafficLimitGB.isZero():
+		return admin.Invalid("traffic_limit_gb: must be above 0; leave it out (or null) for unlimited traffic")
+	case b.MaxSessions != nil && (*b.MaxSessions < 1 || *b.MaxSessions > maxPlanDevice):
+		return admin.Invalid("max_sessions: 1 to %d; leave it out (or null) to allow max_devices sessions", maxPlanDevice)
+	case b.SpeedLimitMbps != nil && (*b.SpeedLimitMbps < 1 || *b.SpeedLimitMbps > maxSpeedMbps):
+		return admin.Invalid("speed_limit_mbps: 1 to %d; leave it out (or null) for no speed limit", maxSpeedMbps)
+	case b.Price != nil && !pricePattern.MatchString(string(*b.Price)):
+		return admin.Invalid("price: at most 10 digits before the point and 2 after, got %s", *b.Price)
+	case b.Currency != nil && !currencyPattern.MatchString(*b.Currency):
+		return admin.Invalid("currency: must be a three-letter ISO 4217 code such as EUR")
+	case b.Currency != nil && b.Price == nil:
+		return admin.Invalid("currency: only with a price")
+	}
+	return nil
+}
+
+func (b createPlanBody) plan() Plan {
+	return Plan{Name: b.Name, MaxDevices: b.MaxDevices, TrafficLimitGB: b.TrafficLimitGB,
+		MaxSessions: b.MaxSessions, SpeedLimitMbps: b.SpeedLimitMbps, Price: b.Price, Currency: b.Currency}
 }

@@ -24,6 +24,8 @@ func (s *Service) adminHandlers() map[string]rpc.AdminFunc {
 		schemas.ResourcePlans + "." + schemas.VerbList:           s.listPlans,
 		schemas.ResourcePlans + "." + schemas.VerbGet:            s.getPlan,
 		schemas.ResourcePlans + "." + schemas.VerbCreate:         s.createPlan,
+		schemas.ResourcePlans + "." + schemas.VerbUpdate:         s.updatePlan,
+		schemas.ResourceSubscriptions + "." + schemas.VerbUpdate: s.updateSubscription,
 		schemas.ResourceSubscriptions + "." + schemas.VerbList:   s.listSubscriptions,
 		schemas.ResourceSubscriptions + "." + schemas.VerbGet:    s.getSubscription,
 		schemas.ResourceSubscriptions + "." + schemas.VerbCreate: s.createSubscription,

@@ -166,7 +166,9 @@ func (s *Service) cancelSubscription(ctx context.Context, req schemas.AdminReque
 	if err != nil {
 		return nil, 0, s.dbErr(err, "cancel subscription")
 	}
-	if !covered {
+	if covered {
+		s.events.refreshUser(sub.UserID, "subscription cancelled; another one covers the user")
+	} else {
 		s.events.kickUser(sub.UserID, schemas.CodeNoSubscription, reason)
 	}
 	return sub, 0, nil

@@ -49,3 +49,8 @@ func (e events) revokeDevice(deviceUUID string, code schemas.ErrorCode, reason s
 func (e events) refreshUser(userID int64, reason string) {
 	e.publish(schemas.ControlEvent{Scope: schemas.ScopeUser, ID: strconv.FormatInt(userID, 10), What: schemas.ControlRefresh, Reason: reason})
 }
+
+// refreshPlan asks the gateways to re-validate every live session on the plan.
+func (e events) refreshPlan(planID int64, reason string) {
+	e.publish(schemas.ControlEvent{Scope: schemas.ScopePlan, ID: strconv.FormatInt(planID, 10), What: schemas.ControlRefresh, Reason: reason})
+}

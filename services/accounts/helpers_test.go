@@ -279,9 +279,12 @@ func (e *testEnv) watchControl(tb testing.TB) *controlEvents {
 }
 
 // next waits for the next event; events of other scopes and ids are skipped.
+// eventWait bounds the wait for one control event; generous, so a loaded machine never fails a test.
+const eventWait = 20 * time.Second
+
 func (c *controlEvents) next(tb testing.TB, scope schemas.ControlScope, id string) schemas.ControlEvent {
 	tb.Helper()
-	deadline := time.After(5 * time.Second)
+	deadline := time.After(eventWait)
 	for {
 		select {
 		case ev := <-c.ch:
@@ -289,7 +292,7 @@ func (c *controlEvents) next(tb testing.TB, scope schemas.ControlScope, id strin
 				return ev
 			}
 		case <-deadline:
-			tb.Fatalf("no control event for %s %s within 5s", scope, id)
+			tb.Fatalf("no control event for %s %s within %s", scope, id, eventWait)
 		}
 	}
 }
@@ -298,7 +301,7 @@ func (c *controlEvents) next(tb testing.TB, scope schemas.ControlScope, id strin
 func (c *controlEvents) before(tb testing.TB, scope schemas.ControlScope, id string) []schemas.ControlEvent {
 	tb.Helper()
 	var seen []schemas.ControlEvent
-	deadline := time.After(5 * time.Second)
+	deadline := time.After(eventWait)
 	for {
 		select {
 		case ev := <-c.ch:
@@ -307,7 +310,7 @@ func (c *controlEvents) before(tb testing.TB, scope schemas.ControlScope, id str
 			}
 			seen = append(seen, ev)
 		case <-deadline:
-			tb.Fatalf("no control event for %s %s within 5s", scope, id)
+			tb.Fatalf("no control event for %s %s within %s", scope, id, eventWait)
 		}
 	}
 }

@@ -108,6 +108,16 @@ func idRequest(c *fiber.Ctx) (schemas.AdminRequest, *apiError) {
 	return schemas.AdminRequest{ID: id}, nil
 }
 
+// idBodyRequest is a numeric path id with an optional JSON object body.
+func idBodyRequest(c *fiber.Ctx) (schemas.AdminRequest, *apiError) {
+	req, aerr := idRequest(c)
+	if aerr != nil {
+		return req, aerr
+	}
+	req.Body, aerr = objectBody(c.Body(), false)
+	return req, aerr
+}
+
 func createRequest(c *fiber.Ctx) (schemas.AdminRequest, *apiError) {
 	body, aerr := objectBody(c.Body(), true)
 	return schemas.AdminRequest{Body: body}, aerr

@@ -42,7 +42,8 @@ func (s *Service) routes() []Route {
 }
 
 // adminRoute derives the REST route of an admin command from its verb: list and get read the
-// collection and one row, create posts to the collection, other verbs post to the row.
+// collection and one row, create posts to the collection, update patches the row, other verbs
+// post to the row.
 func (s *Service) adminRoute(cmd schemas.AdminCommand) Route {
 	base := AdminPrefix + "/" + cmd.Resource
 	route := func(method, path string, status int, build func(c *fiber.Ctx) (schemas.AdminRequest, *apiError)) Route {
@@ -51,6 +52,10 @@ func (s *Service) adminRoute(cmd schemas.AdminCommand) Route {
 	switch {
 	case cmd.Resource == schemas.ResourceUsage && cmd.Verb == schemas.VerbGet:
 		return route(http.MethodGet, AdminPrefix+"/"+schemas.ResourceUsers+"/:id/usage", http.StatusOK, idRequest)
+	case cmd.Resource == schemas.ResourceUsage && cmd.Verb == schemas.VerbReset:
+		return route(http.MethodPost, AdminPrefix+"/"+schemas.ResourceUsers+"/:id/usage/reset", http.StatusOK, idBodyRequest)
+	case cmd.Verb == schemas.VerbUpdate:
+		return route(http.MethodPatch, base+"/:id", http.StatusOK, bodyRequest(true))
 	case cmd.Verb == schemas.VerbList:
 		return route(http.MethodGet, base, http.StatusOK, listRequest)
 	case cmd.Verb == schemas.VerbGet:

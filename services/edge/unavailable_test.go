@@ -21,7 +21,7 @@ func validInput(r routeInfo) (path, body string) {
 		body = `{"region":"eu-1","user_id":1,"device_id":"d1"}`
 	case strings.HasSuffix(r.Path, "/status"):
 		body = `{"status":"active"}`
-	case r.Method == http.MethodPost:
+	case r.Method == http.MethodPost, r.Method == http.MethodPatch:
 		body = `{"name":"x"}`
 	}
 	return path, body

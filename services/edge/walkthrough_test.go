@@ -136,6 +136,42 @@ func TestSystemWalkthrough(t *testing.T) {
 		}
 	})
 
+	t.Run("plan, subscription and usage change", func(t *testing.T) {
+		var changed struct {
+			SpeedLimitMbps *int `json:"speed_limit_mbps"`
+			MaxDevices     int  `json:"max_devices"`
+		}
+		h.admin(http.MethodPatch, fmt.Sprintf("/api/v1/admin/plans/%d", plan.ID), `{"speed_limit_mbps":50}`, http.StatusOK, &changed)
+		if changed.SpeedLimitMbps == nil || *changed.SpeedLimitMbps != 50 || changed.MaxDevices != 1 {
+			t.Fatalf("plan after patch %+v", changed)
+		}
+		wantError(t, h.do(http.MethodPatch, "/api/v1/admin/plans/basic", adminToken, `{}`), http.StatusBadRequest, "INVALID_ARGUMENT", "at least one field")
+		wantError(t, h.do(http.MethodPatch, "/api/v1/admin/plans/basic", adminToken, `{"max_devices":`), http.StatusBadRequest, "INVALID_ARGUMENT", "")
+		var premium created
+		h.admin(http.MethodPost, "/api/v1/admin/plans", `{"name":"premium","max_devices":2,"traffic_limit_gb":20}`, http.StatusCreated, &premium)
+		h.admin(http.MethodPatch, fmt.Sprintf("/api/v1/admin/subscriptions/%d", sub.ID), fmt.Sprintf(`{"plan_id":%d}`, premium.ID), http.StatusOK, nil)
+		wantError(t, h.do(http.MethodPatch, fmt.Sprintf("/api/v1/admin/subscriptions/%d", sub.ID), adminToken, `{"plan_id":999999}`), http.StatusNotFound, "NOT_FOUND", "")
+		var reset struct {
+			TotalBytes int64  `json:"total_bytes"`
+			Reason     string `json:"reason"`
+		}
+		h.admin(http.MethodPost, fmt.Sprintf("/api/v1/admin/users/%d/usage/reset", user.ID), `{"reason":"paid again"}`, http.StatusOK, &reset)
+		if reset.TotalBytes != 6000 || reset.Reason != "paid again" {
+			t.Fatalf("reset %+v, want the 6000 bytes reported above", reset)
+		}
+		var usage struct {
+			TotalBytes int64 `json:"total_bytes"`
+			Limit      int64 `json:"traffic_limit_bytes"`
+		}
+		h.admin(http.MethodGet, fmt.Sprintf("/api/v1/admin/users/%d/usage", user.ID), "", http.StatusOK, &usage)
+		if usage.TotalBytes != 0 || usage.Limit != 20_000_000_000 {
+			t.Fatalf("usage after reset and plan change %+v", usage)
+		}
+		wantError(t, h.post("/api/v1/admin/users/999999/usage/reset", adminToken, ""), http.StatusNotFound, "NOT_FOUND", "")
+		wantError(t, h.post("/api/v1/admin/users/x/usage/reset", adminToken, ""), http.StatusBadRequest, "INVALID_ARGUMENT", "path id")
+		h.admin(http.MethodPatch, fmt.Sprintf("/api/v1/admin/subscriptions/%d", sub.ID), fmt.Sprintf(`{"plan_id":%d}`, plan.ID), http.StatusOK, nil)
+	})
+
 	t.Run("heartbeats reach node-registry", func(t *testing.T) {
 		wantStatus(t, h.post("/api/v1/gateway/heartbeat", nodeToken, `{"gateway_id":"gw-eu-1-a","region":"eu-1","public_ip":"203.0.113.10","status":"online","sessions":3,"streams":7,"interval_seconds":10}`), http.StatusAccepted)
 		var gw struct {

@@ -14,7 +14,8 @@ import (
 func sweepConfig() noderegistry.Config {
 	cfg := fastConfig()
 	cfg.HeartbeatInterval = 150 * time.Millisecond
-	cfg.MissedHeartbeats = 2
+	// 750 ms without a heartbeat: wide enough for a loaded machine to deliver one beating every 50 ms
+	cfg.MissedHeartbeats = 5
 	cfg.SweepInterval = 50 * time.Millisecond
 	return cfg
 }

@@ -16,6 +16,7 @@ func (s *Service) adminHandlers() map[string]rpc.AdminFunc {
 		schemas.ResourceSessions + "." + schemas.VerbGet:  s.getSession,
 		schemas.ResourceUsage + "." + schemas.VerbList:    s.listUsage,
 		schemas.ResourceUsage + "." + schemas.VerbGet:     s.getUsage,
+		schemas.ResourceUsage + "." + schemas.VerbReset:   s.resetUsage,
 	}
 }
 

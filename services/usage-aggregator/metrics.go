@@ -15,8 +15,9 @@ const (
 	opSweep    = "sweep"
 	opAdmin    = "admin"
 
-	publishLimit = "limit"
-	publishEnded = "ended"
+	publishLimit   = "limit"
+	publishRefresh = "refresh"
+	publishEnded   = "ended"
 )
 
 type metrics struct {

@@ -64,19 +64,28 @@ func (s *Service) grant(ctx context.Context, tx bun.Tx, req schemas.LeaseRequest
 		return nil, err
 	}
 	g := &schemas.LeaseGrant{Unlimited: !lim.traffic.Valid, Granted: sl.granted}
-	if !g.Unlimited && sl.granted <= req.Held {
-		avail, err := available(ctx, tx, sl.userID, lim.traffic.Int64)
+	if !g.Unlimited {
+		avail, err := available(ctx, tx, sl.userID, lim.traffic.Int64, req.SessionID, req.Used)
 		if err != nil {
 			return nil, err
 		}
-		live, err := liveSlots(ctx, tx, sl.userID, req.SessionID)
-		if err != nil {
-			return nil, err
+		switch {
+		case avail < 0 && sl.granted > req.Used:
+			// the limit fell below what the leases hold: this session gives back its unused part
+			g.Granted = max(req.Used, sl.granted+avail)
+			g.Exhausted = true
+			s.slotMetrics.revoked.Inc()
+		case sl.granted <= req.Held:
+			live, err := liveSlots(ctx, tx, sl.userID, req.SessionID)
+			if err != nil {
+				return nil, err
+			}
+			add := grantSize(req.Want, avail, s.cfg.LeaseMin, live+1)
+			// a session that was unlimited until now holds no grant for what it already moved:
+			// committed counted it, so the grant starts from it
+			g.Granted = max(g.Granted, req.Used) + add
+			g.Exhausted = add == 0 && req.Want > 0
 		}
-		add := grantSize(req.Want, avail, s.cfg.LeaseMin, live+1)
-		// a session that was unlimited until now holds no grant for what it already moved
-		g.Granted = max(g.Granted, req.Used) + add
-		g.Exhausted = add == 0 && req.Want > 0
 	}
 	if _, err := tx.ExecContext(ctx, grantSQL, g.Granted, req.Used, s.ttlSeconds(), req.SessionID); err != nil {
 		return nil, fmt.Errorf("store grant: %w", err)

@@ -13,6 +13,7 @@ type slotMetrics struct {
 	closed    prometheus.Counter
 	refused   *prometheus.CounterVec
 	exhausted prometheus.Counter
+	revoked   prometheus.Counter
 	purged    prometheus.Counter
 }
 
@@ -23,9 +24,10 @@ func newSlotMetrics(reg prometheus.Registerer) (*slotMetrics, error) {
 		closed:    sub.Counter("slots_closed_total", "Live-session slots returned by gateways at session end."),
 		refused:   sub.CounterVec("slots_refused_total", "Session opens refused, by code and limit.", "code", "limit"),
 		exhausted: sub.Counter("leases_exhausted_total", "Lease requests answered with nothing more: the user's quota is used up."),
+		revoked:   sub.Counter("leases_revoked_total", "Lease requests that took back part of a lease: the user's limit fell below what the leases held."),
 		purged:    sub.Counter("slots_purged_total", "Expired slots and leases deleted (closed ones and those of lost gateways)."),
 	}
-	if err := sharedmetrics.Register(reg, m.opened, m.closed, m.refused, m.exhausted, m.purged); err != nil {
+	if err := sharedmetrics.Register(reg, m.opened, m.closed, m.refused, m.exhausted, m.revoked, m.purged); err != nil {
 		return nil, fmt.Errorf("usage-aggregator: register slot metrics: %w", err)
 	}
 	return m, nil

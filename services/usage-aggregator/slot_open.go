@@ -99,15 +99,16 @@ func (s *Service) claim(ctx context.Context, tx bun.Tx, req schemas.SessionOpenR
 	}
 	lease := &schemas.LeaseGrant{Unlimited: !lim.traffic.Valid}
 	if !lease.Unlimited {
-		avail, err := available(ctx, tx, userID, lim.traffic.Int64)
+		avail, err := available(ctx, tx, userID, lim.traffic.Int64, "", 0)
 		if err != nil {
 			return nil, nil, nil, err
 		}
-		lease.Granted = grantSize(req.Want, avail, s.cfg.LeaseMin, live+1)
-		if lease.Granted == 0 {
+		// a new session needs at least one minimal lease: a few bytes left over are no session
+		if avail < min(s.cfg.LeaseMin, max(req.Want, 1)) {
 			return nil, nil, nil, refuse(schemas.CodeLimitReached, schemas.LimitTraffic,
-				"traffic limit of %d bytes reached this month", lim.traffic.Int64)
+				"traffic limit of %d bytes reached this month (%d left)", lim.traffic.Int64, max(avail, 0))
 		}
+		lease.Granted = grantSize(req.Want, avail, s.cfg.LeaseMin, live+1)
 	}
 	if _, err := tx.ExecContext(ctx, insertSlotSQL, req.SessionID, userID, req.DeviceID, req.GatewayID, lease.Granted, s.ttlSeconds()); err != nil {
 		return nil, nil, nil, fmt.Errorf("insert slot: %w", err)

@@ -21,11 +21,14 @@ ORDER BY s.valid_until DESC, s.id DESC
 LIMIT 1`
 
 // committedSQL is what the user's month already holds: reported usage plus the unreported part of
-// every lease that has not expired. A lease's reported part is its session's stored totals.
+// every lease that has not expired. A lease's reported part is its session's stored totals; a
+// session that moved more than its grant (it was unlimited until now) counts what it moved, the
+// asking session (third and fourth arguments) with what it says it moved.
 const committedSQL = `
 SELECT (coalesce((SELECT up.bytes_up::numeric + up.bytes_down FROM usage_periods up
 		WHERE up.user_id = ? AND up.period_start = date_trunc('month', now() AT TIME ZONE 'UTC')::date), 0)
-	+ coalesce((SELECT sum(GREATEST(0, l.granted - coalesce(s.bytes_up + s.bytes_down, 0)))
+	+ coalesce((SELECT sum(GREATEST(0, GREATEST(l.granted, l.used, CASE WHEN l.session_id::text = ? THEN ?::bigint ELSE 0 END)
+			- coalesce(s.bytes_up + s.bytes_down, 0)))
 		FROM live_sessions l LEFT JOIN sessions s ON s.id = l.session_id
 		WHERE l.user_id = ? AND l.expires_at > now()), 0))::bigint`
 
@@ -51,10 +54,11 @@ const grantSQL = `
 UPDATE live_sessions SET granted = ?, used = GREATEST(used, ?), expires_at = now() + make_interval(secs => ?)
 WHERE session_id = ?`
 
-// closeSlotSQL frees the slot and shrinks the lease to what the session used; the rest returns to
-// the user's pool at once, the used part counts until the final report is stored or the row expires.
+// closeSlotSQL frees the slot and shrinks the lease to what the session relayed (its final
+// totals, which may be less than it took from the lease); the rest returns to the user's pool at
+// once, the used part counts until the final report is stored or the row expires.
 const closeSlotSQL = `
-UPDATE live_sessions SET closed_at = coalesce(closed_at, now()), granted = ?, used = GREATEST(used, ?),
+UPDATE live_sessions SET closed_at = coalesce(closed_at, now()), granted = ?, used = ?,
 	expires_at = now() + make_interval(secs => ?)
 WHERE session_id = ? AND gateway_node_name = ?`
 

@@ -116,10 +116,11 @@ func lockUser(ctx context.Context, tx bun.Tx, userID int64) error {
 	return nil
 }
 
-// available is what remains of the user's quota after usage and every live lease.
-func available(ctx context.Context, tx bun.Tx, userID, limit int64) (int64, error) {
+// available is what remains of the user's quota after usage and every live lease; asking and used
+// name the session that asks and what it moved so far ("" for a new session).
+func available(ctx context.Context, tx bun.Tx, userID, limit int64, asking string, used int64) (int64, error) {
 	var committed int64
-	if err := tx.QueryRowContext(ctx, committedSQL, userID, userID).Scan(&committed); err != nil {
+	if err := tx.QueryRowContext(ctx, committedSQL, userID, asking, used, userID).Scan(&committed); err != nil {
 		return 0, fmt.Errorf("read committed traffic: %w", err)
 	}
 	return limit - committed, nil

@@ -339,6 +339,63 @@ func TestTrafficLeases(t *testing.T) {
 		}
 	})
 
+	t.Run("a lowered limit takes back the unused part of the leases", func(t *testing.T) {
+		u := e.subscriber("0.001", 2)
+		a, rep := e.open("gw-1", e.device(u), 600_000)
+		if rep.Lease.Granted != 600_000 {
+			t.Fatalf("open a = %+v", rep)
+		}
+		b, rep := e.open("gw-2", e.device(u), 600_000)
+		if rep.Lease.Granted != 200_000 {
+			t.Fatalf("open b = %+v", rep)
+		}
+		e.exec(t, `UPDATE users SET traffic_limit_gb = 0.0005 WHERE id = ?`, u)
+		ra := e.lease(schemas.LeaseRequest{SessionID: a, GatewayID: "gw-1", Used: 100_000, Held: 600_000, Want: 600_000})
+		if !ra.OK || ra.Lease.Granted != 300_000 || !ra.Lease.Exhausted {
+			t.Fatalf("a after lowering to 500000 = %+v, want 300000 (800000 held, 300000 taken back) and exhausted", ra.Lease)
+		}
+		rb := e.lease(schemas.LeaseRequest{SessionID: b, GatewayID: "gw-2", Used: 150_000, Held: 200_000, Want: 600_000})
+		if !rb.OK || rb.Lease.Granted != 200_000 || !rb.Lease.Exhausted {
+			t.Fatalf("b = %+v, want its 200000 kept (the leases now hold exactly the limit)", rb.Lease)
+		}
+		e.exec(t, `UPDATE users SET traffic_limit_gb = 0.0001 WHERE id = ?`, u)
+		ra = e.lease(schemas.LeaseRequest{SessionID: a, GatewayID: "gw-1", Used: 250_000, Held: 300_000, Want: 600_000})
+		if ra.Lease.Granted != 250_000 || !ra.Lease.Exhausted {
+			t.Fatalf("a below what it moved = %+v, want what it already moved (250000)", ra.Lease)
+		}
+		retry := e.lease(schemas.LeaseRequest{SessionID: a, GatewayID: "gw-1", Used: 250_000, Held: 300_000, Want: 600_000})
+		if retry.Lease.Granted != 250_000 || !retry.Lease.Exhausted {
+			t.Fatalf("retried = %+v, want the same answer", retry.Lease)
+		}
+	})
+
+	t.Run("a session limited after moving unlimited bytes is granted up to the limit, not beyond", func(t *testing.T) {
+		u := e.subscriber("", 1)
+		id, rep := e.open("gw-1", e.device(u), 100_000)
+		if !rep.Lease.Unlimited {
+			t.Fatalf("open = %+v, want unlimited", rep)
+		}
+		e.exec(t, `UPDATE users SET traffic_limit_gb = 0.001 WHERE id = ?`, u)
+		l := e.lease(schemas.LeaseRequest{SessionID: id, GatewayID: "gw-1", Used: 300_000, Held: 0, Want: 5_000_000})
+		if l.Lease.Unlimited || l.Lease.Granted != limit {
+			t.Fatalf("lease = %+v, want %d in all (the 300000 moved while unlimited count)", l.Lease, limit)
+		}
+	})
+
+	t.Run("a few bytes left are no session: an open needs one minimal lease", func(t *testing.T) {
+		u := e.subscriber("0.001", 2)
+		a, rep := e.open("gw-1", e.device(u), limit-500)
+		if !rep.OK || rep.Lease.Granted != limit-500 {
+			t.Fatalf("open = %+v", rep)
+		}
+		if _, rep := e.open("gw-1", e.device(u), 100_000); !refusedWith(rep, schemas.CodeLimitReached, schemas.LimitTraffic) {
+			t.Fatalf("open with 500 bytes left (minimal lease 1000) = %+v, want LIMIT_REACHED traffic", rep)
+		}
+		if l := e.lease(schemas.LeaseRequest{SessionID: a, GatewayID: "gw-1", Used: limit - 500, Held: limit - 500, Want: 100_000}); l.Lease.Granted != limit {
+			t.Fatalf("the live session's lease = %+v, want the last 500 bytes granted whole", l.Lease)
+		}
+	})
+
 	t.Run("an exhausted quota refuses the next open", func(t *testing.T) {
 		u := e.subscriber("0.001", 2)
 		if _, rep := e.open("gw-1", e.device(u), 2_000_000); !rep.OK || rep.Lease.Granted != limit {

@@ -21,7 +21,7 @@ import (
 
 type Options struct {
 	Quick bool
-	// Only names the parts to run (paths, udp, idle, validate, usage, abuse); empty runs all.
+	// Only names the parts to run (paths, udp, idle, validate, usage, quota, abuse); empty runs all.
 	Only     []string
 	Command  string
 	Chisel   string
@@ -97,8 +97,11 @@ type Report struct {
 	Usage       Usage
 	Insert      Usage
 	UsageErr    error
-	UDP         []UDPResult
-	UDPErr      error
+	QuotaSettings
+	Quota    Quota
+	QuotaErr error
+	UDP      []UDPResult
+	UDPErr   error
 	AbuseSettings
 	Abuse    Abuse
 	AbuseErr error
@@ -144,8 +147,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	defer in.close()
 
 	skipped := errors.New("not selected with -only")
-	r.AbuseSettings = abuseSettingsFor(o.Quick)
-	r.IdleErr, r.ValidateErr, r.UsageErr, r.UDPErr, r.AbuseErr = skipped, skipped, skipped, skipped, skipped
+	r.AbuseSettings, r.QuotaSettings = abuseSettingsFor(o.Quick), quotaSettingsFor(o.Quick)
+	r.IdleErr, r.ValidateErr, r.UsageErr, r.UDPErr, r.AbuseErr, r.QuotaErr = skipped, skipped, skipped, skipped, skipped, skipped
 	if o.selected(PartPaths) {
 		if err := r.measurePaths(ctx, o, in); err != nil {
 			return nil, err
@@ -166,6 +169,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		fmt.Fprintln(o.Progress, "measuring usage ingestion by the usage-aggregator and a plain multi-row INSERT ...")
 		r.Usage, r.Insert, r.UsageErr = measureUsageAndInsert(ctx, in, s)
 	}
+	if o.selected(PartQuota) {
+		fmt.Fprintln(o.Progress, "measuring the traffic quota's overshoot: one session, then four on two gateways ...")
+		r.Quota, r.QuotaErr = measureQuota(ctx, in, s, r.QuotaSettings, o.Progress)
+	}
 	if o.selected(PartAbuse) {
 		fmt.Fprintln(o.Progress, "measuring the gateway under abuse (stalled upgrades, 1-byte floods, stream churn) ...")
 		r.Abuse, r.AbuseErr = measureAbuse(ctx, in, r.AbuseSettings, o.Progress)
@@ -181,11 +188,12 @@ const (
 	PartValidate = "validate"
 	PartUsage    = "usage"
 	PartUDP      = "udp"
+	PartQuota    = "quota"
 	PartAbuse    = "abuse"
 )
 
 // Parts are the names -only accepts.
-var Parts = []string{PartPaths, PartUDP, PartIdle, PartValidate, PartUsage, PartAbuse}
+var Parts = []string{PartPaths, PartUDP, PartIdle, PartValidate, PartUsage, PartQuota, PartAbuse}
 
 func (o Options) selected(part string) bool { return len(o.Only) == 0 || slices.Contains(o.Only, part) }
 

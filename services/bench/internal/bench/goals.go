@@ -102,6 +102,7 @@ func goals(r *Report) []Goal {
 	}
 	out = append(out, g)
 	out = append(out, udpGoals(r)...)
+	out = append(out, quotaGoals(r)...)
 	return append(out, abuseGoals(r)...)
 }
 

@@ -28,6 +28,7 @@ func (r *Report) Markdown() string {
 	r.udpMarkdown(w)
 	r.idleMarkdown(w)
 	r.controlMarkdown(w)
+	r.quotaMarkdown(w)
 	r.abuseMarkdown(w)
 	r.goalsMarkdown(w)
 	return b.String()

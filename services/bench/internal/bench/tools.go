@@ -48,9 +48,13 @@ func startHTTVPSClient(ctx context.Context, bin string, gw *gatewayChild, d syst
 	if err != nil {
 		return nil, err
 	}
-	args := append([]string{"--gateway", gw.URL, "--ca", gw.CertFile, "--device-id", d.DeviceUUID, "--token", d.Token,
-		"--region", region, "--socks", socks, "--log-level", "error"}, clientModeArgs(jsonOnly)...)
-	return system.StartProcess(ctx, socks, bin, args...)
+	return system.StartProcess(ctx, socks, bin, clientArgs(gw, d, socks, "error", clientModeArgs(jsonOnly)...)...)
+}
+
+// clientArgs are the httvps-client flags of device d on gw with its SOCKS5 front end at socks.
+func clientArgs(gw *gatewayChild, d system.Device, socks, logLevel string, extra ...string) []string {
+	return append([]string{"--gateway", gw.URL, "--ca", gw.CertFile, "--device-id", d.DeviceUUID, "--token", d.Token,
+		"--region", region, "--socks", socks, "--log-level", logLevel}, extra...)
 }
 
 // startSSLocal runs shadowsocks-libev's ss-local: a SOCKS5 server (UDP ASSOCIATE too) whose

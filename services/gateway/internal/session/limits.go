@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"github.com/httvps/httvps/schemas"
@@ -24,11 +25,19 @@ const (
 	leaseRetry       = 500 * time.Millisecond
 )
 
-// sessionLimits are the policies of one session: its traffic lease and one bucket per direction.
+// sessionLimits are the policies of one session: its traffic lease, one bucket per direction, and
+// the plan they come from (control events of scope plan name it).
 type sessionLimits struct {
 	quota    *quota.Lease
 	up, down *shaper.Bucket
 	slot     bool
+	plan     atomic.Int64
+}
+
+func (l *sessionLimits) setPlan(sub *schemas.SubscriptionInfo) {
+	if sub != nil {
+		l.plan.Store(sub.PlanID)
+	}
 }
 
 // openSlot claims the session's slot with its first lease and sets up the speed limit.
@@ -38,6 +47,7 @@ func (s *Session) openSlot(reply schemas.ValidateDeviceReply) *schemas.RPCError 
 		speed = reply.Limits.SpeedLimitMbps
 	}
 	s.limits.up, s.limits.down = shaper.New(speed), shaper.New(speed)
+	s.limits.setPlan(reply.Subscription)
 	slots := s.srv.Slots
 	if slots == nil {
 		return nil
@@ -58,7 +68,9 @@ func (s *Session) openSlot(reply schemas.ValidateDeviceReply) *schemas.RPCError 
 	return nil
 }
 
-// closeSlot returns the slot and the unused lease; a slot not returned expires on its own.
+// closeSlot returns the slot and the unused lease; a slot not returned expires on its own. What
+// the session used is what it relayed (its final usage report): bytes taken from the lease but
+// dropped at the end return to the user.
 func (s *Session) closeSlot() {
 	if !s.limits.slot {
 		return
@@ -66,7 +78,8 @@ func (s *Session) closeSlot() {
 	s.limits.slot = false
 	ctx, cancel := context.WithTimeout(context.Background(), slotCloseTimeout)
 	defer cancel()
-	err := s.srv.Slots.CloseSession(ctx, schemas.SessionCloseRequest{SessionID: s.id, GatewayID: s.srv.GatewayID, Used: s.limits.quota.Used()})
+	up, down := s.usage.Totals()
+	err := s.srv.Slots.CloseSession(ctx, schemas.SessionCloseRequest{SessionID: s.id, GatewayID: s.srv.GatewayID, Used: up + down})
 	if err != nil {
 		s.log.Warn().Err(err).Msg("session slot not returned; it expires on its own")
 	}
@@ -138,6 +151,7 @@ func (s *Session) refresh() {
 	if l == nil {
 		l = &schemas.AccountLimits{}
 	}
+	s.limits.setPlan(reply.Subscription)
 	s.limits.up.SetRate(l.SpeedLimitMbps)
 	s.limits.down.SetRate(l.SpeedLimitMbps)
 	s.limits.quota.Refresh(l.TrafficLimitBytes == nil)

@@ -124,6 +124,9 @@ func (s *Session) matches(scope schemas.ControlScope, id, gatewayID string) bool
 		return id == s.hello.DeviceID || (s.deviceRowID != 0 && id == strconv.FormatInt(s.deviceRowID, 10))
 	case schemas.ScopeUser:
 		return id == strconv.FormatInt(s.userID, 10)
+	case schemas.ScopePlan:
+		plan := s.limits.plan.Load()
+		return plan != 0 && id == strconv.FormatInt(plan, 10)
 	case schemas.ScopeGateway:
 		return id == gatewayID || id == "*"
 	}

@@ -332,7 +332,8 @@ func (w *writer) writeData(f outFrame, scratch *[]byte) error {
 }
 
 // finish sends the session's error frame, if one is due, closes the WebSocket and drops what
-// is still queued.
+// is still queued; a session ended by its traffic quota first delivers the queued data, which
+// the quota already paid for.
 func (w *writer) finish() {
 	defer close(w.done)
 	w.mu.Lock()
@@ -341,12 +342,20 @@ func (w *writer) finish() {
 	data := w.data
 	w.control, w.data = frameQueue{}, frameQueue{}
 	w.mu.Unlock()
-	for data.n > 0 {
-		w.s.releaseChunk(data.pop().chunk)
-	}
 	e := w.s.end.Load()
 	deadline := time.Now().Add(w.s.srv.Limits.WriteTimeout)
 	_ = w.s.conn.SetWriteDeadline(deadline)
+	deliver := e != nil && e.code == schemas.CodeLimitReached && e.limit == schemas.LimitTraffic
+	var scratch []byte
+	for data.n > 0 {
+		f := data.pop()
+		if deliver && w.writeData(f, &scratch) == nil {
+			w.s.usage.AddDown(len(f.payload))
+		} else {
+			deliver = false
+		}
+		w.s.releaseChunk(f.chunk)
+	}
 	closeCode, closeText := websocket.CloseNormalClosure, ""
 	if e != nil && e.code != "" {
 		msg, _ := wire.AppendJSON(nil, schemas.ErrorFrame{Code: e.code, Limit: e.limit, Message: e.message})

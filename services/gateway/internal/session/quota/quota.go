@@ -42,6 +42,7 @@ type Lease struct {
 	exhausted bool
 	refused   error
 	asking    bool
+	again     bool
 	changed   chan struct{}
 	ctx       context.Context
 }
@@ -71,7 +72,7 @@ func (l *Lease) Take(ctx context.Context, n int) (int, error) {
 		left := l.granted - l.used
 		if left >= want {
 			l.used += want
-			if l.granted-l.used < l.cfg.Want/2 {
+			if !l.exhausted && l.granted-l.used < l.cfg.Want/2 {
 				l.askLocked()
 			}
 			l.mu.Unlock()
@@ -108,8 +109,9 @@ func (l *Lease) Used() int64 {
 	return l.used
 }
 
-// Refresh applies new limits: unlimited or not, and a limited lease asks again at once (a raised
-// quota is granted, a lowered one ends the session at its next request).
+// Refresh applies new limits: unlimited or not, and a limited lease asks again at once: a raised
+// quota is granted, a lowered one takes back the unused part of the lease. A request already on
+// its way is followed by one more, so the answer reflects the change.
 func (l *Lease) Refresh(unlimited bool) {
 	if l == nil {
 		return
@@ -130,12 +132,19 @@ func (l *Lease) notifyLocked() {
 }
 
 func (l *Lease) askLocked() {
-	if l.asking || l.refused != nil {
+	if l.refused != nil {
+		return
+	}
+	if l.asking {
+		l.again = true
 		return
 	}
 	l.asking = true
-	req := schemas.LeaseRequest{SessionID: l.cfg.SessionID, GatewayID: l.cfg.GatewayID, Used: l.used, Held: l.granted, Want: l.cfg.Want}
-	go l.ask(req)
+	go l.ask(l.requestLocked())
+}
+
+func (l *Lease) requestLocked() schemas.LeaseRequest {
+	return schemas.LeaseRequest{SessionID: l.cfg.SessionID, GatewayID: l.cfg.GatewayID, Used: l.used, Held: l.granted, Want: l.cfg.Want}
 }
 
 func (l *Lease) ask(req schemas.LeaseRequest) {
@@ -146,7 +155,15 @@ func (l *Lease) ask(req schemas.LeaseRequest) {
 		switch {
 		case err == nil:
 			l.unlimited, l.exhausted = g.Unlimited, g.Exhausted
-			l.granted = max(l.granted, g.Granted)
+			// the grant falls only when the limit was lowered; bytes already moved stay moved
+			l.granted = max(l.used, g.Granted)
+			if l.again {
+				l.again = false
+				req = l.requestLocked()
+				l.notifyLocked()
+				l.mu.Unlock()
+				continue
+			}
 		case errors.As(err, &re):
 			l.refused = re
 		case l.ctx.Err() != nil:

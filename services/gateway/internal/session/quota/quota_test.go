@@ -15,6 +15,7 @@ type pool struct {
 	mu       sync.Mutex
 	left     int64
 	held     map[string]int64
+	lowered  map[string]int64
 	fail     int
 	refusal  *schemas.RPCError
 	requests int
@@ -40,6 +41,10 @@ func (p *pool) Lease(ctx context.Context, req schemas.LeaseRequest) (schemas.Lea
 	}
 	if p.refusal != nil {
 		return schemas.LeaseGrant{}, p.refusal
+	}
+	if to, ok := p.lowered[req.SessionID]; ok {
+		p.held[req.SessionID] = max(req.Used, to)
+		return schemas.LeaseGrant{Granted: p.held[req.SessionID], Exhausted: true}, nil
 	}
 	add := min(req.Want, p.left)
 	p.left -= add
@@ -184,5 +189,85 @@ func TestTakeWaitsForTheLeaseAndEndsWithItsContext(t *testing.T) {
 	close(p.release)
 	if n, err := l.Take(context.Background(), 10); n != 10 || err != nil {
 		t.Fatalf("Take after the grant = %d, %v", n, err)
+	}
+}
+
+// lower makes the pool take back the session's lease down to to bytes, as after a lowered limit.
+func (p *pool) lower(id string, to int64) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.left = 0
+	if p.lowered == nil {
+		p.lowered = map[string]int64{}
+	}
+	p.lowered[id] = to
+}
+
+func settled(t *testing.T, l *Lease) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		l.mu.Lock()
+		asking := l.asking
+		l.mu.Unlock()
+		if !asking {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("lease request still on its way after 5s")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+func TestRefreshTakesBackALoweredQuota(t *testing.T) {
+	tests := []struct {
+		name     string
+		lowerTo  int64
+		wantMore int64
+	}{
+		{"above what was moved: the rest up to the new grant", 1500, 500},
+		{"below what was moved: nothing more", 200, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := newPool(10_000)
+			l := newLease(t, p, "s", 5000)
+			if n, err := l.Take(context.Background(), 1000); n != 1000 || err != nil {
+				t.Fatalf("Take = %d, %v", n, err)
+			}
+			p.lower("s", tt.lowerTo)
+			l.Refresh(false)
+			settled(t, l)
+			if n, err := drain(l, 100); n != tt.wantMore || !errors.Is(err, ErrExhausted) {
+				t.Fatalf("drain after lowering = %d, %v; want %d and ErrExhausted", n, err, tt.wantMore)
+			}
+			if l.Used() != 1000+tt.wantMore {
+				t.Fatalf("used = %d", l.Used())
+			}
+		})
+	}
+}
+
+func TestRefreshDuringARequestAsksAgain(t *testing.T) {
+	p := newPool(10_000)
+	l := newLease(t, p, "s", 1000)
+	p.release = make(chan struct{}, 2)
+	if n, err := l.Take(context.Background(), 600); n != 600 || err != nil {
+		t.Fatalf("Take = %d, %v", n, err)
+	}
+	p.lower("s", 700)
+	l.Refresh(false)
+	p.release <- struct{}{}
+	p.release <- struct{}{}
+	settled(t, l)
+	p.mu.Lock()
+	requests := p.requests
+	p.mu.Unlock()
+	if requests != 3 {
+		t.Fatalf("%d requests to the pool, want the open, the one on its way and one more after the refresh", requests)
+	}
+	if n, err := drain(l, 50); n != 100 || !errors.Is(err, ErrExhausted) {
+		t.Fatalf("drain = %d, %v; want the 100 left under the lowered grant", n, err)
 	}
 }
