@@ -1,8 +1,11 @@
 package schemas
 
+import "strings"
+
 // Session slots and traffic leases: the gateway asks the usage-aggregator (the owner of usage and
 // sessions) for a slot on hello, for traffic leases while the session runs, and returns both at
-// the end. See docs/03-nats-contract.md.
+// the end, each on SlotSubject(base, its gateway id), which only that gateway may publish to.
+// See docs/01-architecture-overview.md.
 const (
 	SubjectSessionOpen      = "httvps.rpc.usage.session-open"
 	SubjectSessionLease     = "httvps.rpc.usage.lease"
@@ -90,10 +93,36 @@ type SlotReply struct {
 	Error *RPCError `json:"error,omitempty"`
 }
 
-// SlotSubjects are the requests a gateway sends for its sessions' slots and leases.
+// SlotSubjects are the bases of the requests a gateway sends for its sessions' slots and leases.
 func SlotSubjects() []string {
 	return []string{SubjectSessionOpen, SubjectSessionLease, SubjectSessionClose, SubjectSessionKeepalive}
 }
+
+// SlotSubject is the subject of one gateway's slot request of the given base.
+func SlotSubject(base, gatewayID string) string { return base + "." + token(gatewayID) }
+
+// GatewaySlotSubjects are the slot requests of one gateway: the only ones it may send.
+func GatewaySlotSubjects(gatewayID string) []string {
+	out := SlotSubjects()
+	for i, base := range out {
+		out[i] = SlotSubject(base, gatewayID)
+	}
+	return out
+}
+
+// SlotGateway is the gateway id of a slot request subject of the given base.
+func SlotGateway(base, subject string) (string, bool) {
+	id, ok := strings.CutPrefix(subject, base+".")
+	return id, ok && ValidToken(id) == nil
+}
+
+// SlotRequest is what every slot request names: the gateway it claims to come from.
+type SlotRequest interface{ Gateway() string }
+
+func (r SessionOpenRequest) Gateway() string  { return r.GatewayID }
+func (r LeaseRequest) Gateway() string        { return r.GatewayID }
+func (r SessionCloseRequest) Gateway() string { return r.GatewayID }
+func (r KeepaliveRequest) Gateway() string    { return r.GatewayID }
 
 func limitContracts() []Contract {
 	return []Contract{

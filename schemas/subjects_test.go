@@ -33,6 +33,8 @@ func TestSubjectBuilders(t *testing.T) {
 		{"admin", schemas.AdminSubject(schemas.ResourceDevices, schemas.VerbSetStatus), "httvps.rpc.admin.devices.set-status", "httvps.rpc.admin.*.*"},
 		{"admin outline nodes", schemas.AdminSubject(schemas.ResourceOutlineNodes, schemas.VerbList), "httvps.rpc.admin.outline-nodes.list", "httvps.rpc.admin.*.*"},
 		{"admin sanitised", schemas.AdminSubject("users.x", "get >"), "httvps.rpc.admin.users_x.get__", "httvps.rpc.admin.*.*"},
+		{"slot lease", schemas.SlotSubject(schemas.SubjectSessionLease, "gw-1"), "httvps.rpc.usage.lease.gw-1", schemas.SubjectSessionLease + ".*"},
+		{"slot sanitised", schemas.SlotSubject(schemas.SubjectSessionOpen, "gw.1>"), "httvps.rpc.usage.session-open.gw_1_", schemas.SubjectSessionOpen + ".*"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -109,4 +111,26 @@ func subjectMatches(pattern, subject string) bool {
 		}
 	}
 	return len(p) == len(s)
+}
+
+func TestSlotGateway(t *testing.T) {
+	tests := []struct {
+		name, base, subject, want string
+		ok                        bool
+	}{
+		{"its own", schemas.SubjectSessionLease, "httvps.rpc.usage.lease.gw-1", "gw-1", true},
+		{"built", schemas.SubjectSessionClose, schemas.SlotSubject(schemas.SubjectSessionClose, "gw-eu-2"), "gw-eu-2", true},
+		{"another base", schemas.SubjectSessionLease, "httvps.rpc.usage.session-close.gw-1", "", false},
+		{"no gateway", schemas.SubjectSessionLease, "httvps.rpc.usage.lease", "", false},
+		{"empty gateway", schemas.SubjectSessionLease, "httvps.rpc.usage.lease.", "", false},
+		{"two tokens", schemas.SubjectSessionLease, "httvps.rpc.usage.lease.gw.1", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := schemas.SlotGateway(tt.base, tt.subject)
+			if ok != tt.ok || (ok && got != tt.want) {
+				t.Fatalf("SlotGateway(%q) = %q, %v; want %q, %v", tt.subject, got, ok, tt.want, tt.ok)
+			}
+		})
+	}
 }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes what docker-compose.yml needs and the repository must not hold: .env with random secrets,
-# one NATS nkey per service, for the gateway gw-compose-1 and for the agent of Outline node 1 with
-# the matching accounts block, and
+# one NATS nkey per service (the provisioner that creates the streams included), for the gateway
+# gw-compose-1 and for the agent of Outline node 1 with the matching accounts block, and
 # development TLS certificates. Safe to run again: what exists is kept.
 set -euo pipefail
 cd "$(dirname "$0")/../.."

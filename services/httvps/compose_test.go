@@ -19,6 +19,7 @@ import (
 	"github.com/httvps/httvps/shared/devtls"
 	"github.com/httvps/httvps/shared/natsauth"
 	"github.com/httvps/httvps/shared/natsx"
+	"github.com/httvps/httvps/shared/provision"
 	"github.com/nats-io/nats-server/v2/server"
 	"gopkg.in/yaml.v3"
 )
@@ -32,6 +33,10 @@ type composeFile struct {
 		Command     []string          `yaml:"command"`
 		Environment map[string]string `yaml:"environment"`
 		Volumes     []string          `yaml:"volumes"`
+		Restart     string            `yaml:"restart"`
+		DependsOn   map[string]struct {
+			Condition string `yaml:"condition"`
+		} `yaml:"depends_on"`
 	} `yaml:"services"`
 }
 
@@ -70,6 +75,7 @@ var binaryConfigs = map[string]func(env *config.Env){
 		app.LoadProcess(env, "outline-agent", app.NATSOnly, "")
 	},
 	"migrations/cmd/httvps-migrate": func(env *config.Env) { env.String(app.EnvDatabaseURL, "") },
+	"shared/cmd/httvps-provision":   func(env *config.Env) { provision.LoadConfig(env) },
 }
 
 func TestComposeSetsOnlyVariablesTheServicesKnow(t *testing.T) {
@@ -220,6 +226,8 @@ func TestComposeGivesEachProcessItsOwnIdentity(t *testing.T) {
 			want = natsauth.RoleGateway + "-" + svc.Environment[gateway.EnvGatewayID] + ".nk"
 		case "outline-agent":
 			want = natsauth.RoleAgent + "-" + svc.Environment[outlineagent.EnvNodeID] + ".nk"
+		case "provision":
+			want = natsauth.RoleService + "-" + natsauth.Provisioner + ".nk"
 		}
 		if seed != want {
 			t.Errorf("%s: mounts seed %q at %s, want its own %s", name, seed, seedPath, want)
@@ -229,7 +237,47 @@ func TestComposeGivesEachProcessItsOwnIdentity(t *testing.T) {
 		}
 		seeds[seed] = name
 	}
-	if len(seeds) != 6 {
-		t.Errorf("%d NATS clients in compose, want accounts, node-registry, usage-aggregator, edge, gateway and outline-agent", len(seeds))
+	if len(seeds) != 7 {
+		t.Errorf("%d NATS clients in compose, want provision, accounts, node-registry, usage-aggregator, edge, gateway and outline-agent", len(seeds))
+	}
+}
+
+// TestComposeStartsServicesAfterTheirOneShots: every NATS client waits for provision to succeed
+// (the services' identities may not create streams), every database client for migrate, and
+// provision runs once, at 3 replicas, after the NATS nodes start.
+func TestComposeStartsServicesAfterTheirOneShots(t *testing.T) {
+	cf := readCompose(t)
+	const completed = "service_completed_successfully"
+	oneShots := map[string]string{"provision": natsx.EnvURL, "migrate": app.EnvDatabaseURL}
+	for oneShot, variable := range oneShots {
+		svc, ok := cf.Services[oneShot]
+		if !ok {
+			t.Fatalf("docker-compose.yml lacks %s", oneShot)
+		}
+		if svc.Restart != "" && svc.Restart != "no" {
+			t.Errorf("%s restarts (%s): a one-shot must run once and report", oneShot, svc.Restart)
+		}
+		waiting := 0
+		for name, other := range cf.Services {
+			if _, uses := other.Environment[variable]; !uses || oneShots[name] != "" {
+				continue
+			}
+			waiting++
+			if dep, ok := other.DependsOn[oneShot]; !ok || dep.Condition != completed {
+				t.Errorf("%s uses %s but does not wait for %s to complete successfully (depends_on %+v)", name, variable, oneShot, other.DependsOn)
+			}
+		}
+		if waiting == 0 {
+			t.Errorf("no service waits for %s", oneShot)
+		}
+	}
+	prov := cf.Services["provision"]
+	if prov.Environment[natsx.EnvReplicas] != "3" || len(prov.Command) != 1 || prov.Command[0] != "up" {
+		t.Errorf("provision: %s=%q, command %v; want 3 and up", natsx.EnvReplicas, prov.Environment[natsx.EnvReplicas], prov.Command)
+	}
+	for _, n := range []string{"nats-1", "nats-2", "nats-3"} {
+		if _, ok := prov.DependsOn[n]; !ok {
+			t.Errorf("provision does not wait for %s to start", n)
+		}
 	}
 }

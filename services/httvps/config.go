@@ -2,7 +2,6 @@ package httvps
 
 import (
 	"path/filepath"
-	"strconv"
 	"time"
 
 	"github.com/httvps/httvps/shared/config"
@@ -14,7 +13,7 @@ const (
 	EnvDataDir         = "HTTVPS_DATA_DIR"
 	EnvNATSListen      = "HTTVPS_NATS_LISTEN"
 	EnvNATSURL         = "HTTVPS_NATS_URL"
-	EnvNATSReplicas    = "HTTVPS_NATS_REPLICAS"
+	EnvNATSReplicas    = natsx.EnvReplicas
 	EnvDatabaseURL     = "HTTVPS_DATABASE_URL"
 	EnvLocalPGPort     = "HTTVPS_LOCAL_PG_PORT"
 	EnvLogLevel        = "HTTVPS_LOG_LEVEL"
@@ -46,14 +45,12 @@ func LoadConfig(env *config.Env) Config {
 		LogLevel:        env.OneOf(EnvLogLevel, "info", "trace", "debug", "info", "warn", "error"),
 		ShutdownTimeout: env.Duration(EnvShutdownTimeout, 15*time.Second, time.Second),
 		MetricsAddr:     env.HostPort(EnvMetricsAddr, "127.0.0.1:9100"),
-		Streams:         natsx.DefaultStreams(),
+		Streams:         natsx.LoadStreams(env, 1),
 		Pool:            db.DefaultPool(),
 	}
 	if env.Production() && c.NATSURL == "" {
 		env.Refuse(EnvNATSURL, "is empty, so the all-in-one would run an embedded NATS server; run the services on their own against a NATS cluster")
 	}
-	replicas := env.OneOf(EnvNATSReplicas, "1", "1", "3")
-	c.Streams.Replicas, _ = strconv.Atoi(replicas)
 	c.Pool.MaxOpenConns = env.Int(EnvDBMaxOpenConns, c.Pool.MaxOpenConns, 1, 1000)
 	return c
 }

@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -111,7 +112,37 @@ func TestPrometheusConfigRejectsABrokenFile(t *testing.T) {
 }
 
 // binaries are the commands operators run as services.
-var binaries = []string{"httvps-accounts", "httvps-node-registry", "httvps-usage-aggregator", "httvps-edge", "httvps-gateway", "httvps-migrate"}
+var binaries = []string{"httvps-accounts", "httvps-node-registry", "httvps-usage-aggregator", "httvps-edge", "httvps-gateway", "httvps-migrate",
+	"httvps-provision"}
+
+// TestSystemdProvisionRunsBeforeEveryNATSClient: the services' identities may not create streams,
+// so the provisioning one-shot is ordered before each of them.
+func TestSystemdProvisionRunsBeforeEveryNATSClient(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join(deployDir, "systemd", "httvps-provision.service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit := string(raw)
+	for _, want := range []string{"Type=oneshot", "RemainAfterExit=yes", "ExecStart=/usr/local/bin/httvps-provision up"} {
+		if !strings.Contains(unit, "\n"+want+"\n") {
+			t.Errorf("httvps-provision.service lacks %s", want)
+		}
+	}
+	var before []string
+	for _, line := range strings.Split(unit, "\n") {
+		if v, ok := strings.CutPrefix(line, "Before="); ok {
+			before = append(before, strings.Fields(v)...)
+		}
+	}
+	for _, bin := range binaries {
+		if bin == "httvps-migrate" || bin == "httvps-provision" {
+			continue
+		}
+		if !slices.Contains(before, bin+".service") {
+			t.Errorf("httvps-provision.service is not ordered before %s.service (Before=%v)", bin, before)
+		}
+	}
+}
 
 func TestSystemdUnitsVerify(t *testing.T) {
 	root := filepath.Join("..", "..")
@@ -120,6 +151,8 @@ func TestSystemdUnitsVerify(t *testing.T) {
 		t.Fatal(err)
 	}
 	more, _ := filepath.Glob(filepath.Join(root, "migrations", "cmd", "*"))
+	shared, _ := filepath.Glob(filepath.Join(root, "shared", "cmd", "*"))
+	more = append(more, shared...)
 	var found []string
 	for _, c := range append(cmds, more...) {
 		found = append(found, filepath.Base(c))

@@ -53,13 +53,13 @@ func (s *Service) startSlots(ctx context.Context) (slotServer, error) {
 		name, subject string
 		handler       micro.Handler
 	}{
-		{"session-open", schemas.SubjectSessionOpen, rpc.Handle(srv, "session-open", s.openSession)},
-		{"lease", schemas.SubjectSessionLease, rpc.Handle(srv, "lease", s.lease)},
-		{"session-close", schemas.SubjectSessionClose, rpc.Handle(srv, "session-close", s.closeSession)},
-		{"keepalive", schemas.SubjectSessionKeepalive, rpc.Handle(srv, "keepalive", s.keepalive)},
+		{"session-open", schemas.SubjectSessionOpen, rpc.HandleSubject(srv, "session-open", fromGateway(schemas.SubjectSessionOpen, s.openSession))},
+		{"lease", schemas.SubjectSessionLease, rpc.HandleSubject(srv, "lease", fromGateway(schemas.SubjectSessionLease, s.lease))},
+		{"session-close", schemas.SubjectSessionClose, rpc.HandleSubject(srv, "session-close", fromGateway(schemas.SubjectSessionClose, s.closeSession))},
+		{"keepalive", schemas.SubjectSessionKeepalive, rpc.HandleSubject(srv, "keepalive", fromGateway(schemas.SubjectSessionKeepalive, s.keepalive))},
 	}
 	for _, e := range endpoints {
-		if err := svc.AddEndpoint(e.name, pool.Wrap(e.handler), micro.WithEndpointSubject(e.subject)); err != nil {
+		if err := svc.AddEndpoint(e.name, pool.Wrap(e.handler), micro.WithEndpointSubject(e.subject+".*")); err != nil {
 			_ = slotServer{svc, pool}.Stop()
 			return slotServer{}, fmt.Errorf("usage-aggregator: add endpoint %s: %w", e.name, err)
 		}
@@ -69,6 +69,18 @@ func (s *Service) startSlots(ctx context.Context) (slotServer, error) {
 		return slotServer{}, fmt.Errorf("usage-aggregator: flush slot endpoints: %w", err)
 	}
 	return slotServer{svc, pool}, nil
+}
+
+// fromGateway serves a slot request only from the gateway its subject names, which NATS lets
+// no other gateway publish to: a gateway cannot open, lease, renew or close another's slots.
+func fromGateway[Req schemas.SlotRequest, Rep any](base string, fn rpc.Func[Req, Rep]) rpc.SubjectFunc[Req, Rep] {
+	return func(ctx context.Context, subject string, req Req) (Rep, error) {
+		if gw, ok := schemas.SlotGateway(base, subject); !ok || gw != req.Gateway() {
+			var zero Rep
+			return zero, rpc.Errorf(schemas.CodeInvalidArgument, "gateway_id: %q differs from the gateway of subject %s", req.Gateway(), subject)
+		}
+		return fn(ctx, req)
+	}
 }
 
 // slotTx runs fn in a transaction; a refusal rolls it back and is returned as is.

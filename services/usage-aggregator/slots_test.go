@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -28,7 +29,7 @@ func newSlotEnv(t *testing.T, tune func(*Config)) *slotEnv {
 	h.start(t, cfg)
 	e := &slotEnv{harness: h, t: t}
 	testkit.Eventually(t, waitTimeout, "slot endpoints answer", func() bool {
-		_, err := rpc.Call[schemas.SlotReply](context.Background(), h.nc, schemas.SubjectSessionClose,
+		_, err := rpc.Call[schemas.SlotReply](context.Background(), h.nc, schemas.SlotSubject(schemas.SubjectSessionClose, "gw-probe"),
 			schemas.SessionCloseRequest{SessionID: newSessionID(), GatewayID: "gw-probe"}, time.Second)
 		return !errors.Is(err, rpc.ErrUnavailable)
 	})
@@ -59,7 +60,7 @@ func (e *slotEnv) open(gateway, device string, want int64) (string, schemas.Sess
 }
 
 func (e *slotEnv) openID(id, gateway, device string, want int64) schemas.SessionOpenReply {
-	rep, err := rpc.Call[schemas.SessionOpenReply](context.Background(), e.nc, schemas.SubjectSessionOpen,
+	rep, err := rpc.Call[schemas.SessionOpenReply](context.Background(), e.nc, schemas.SlotSubject(schemas.SubjectSessionOpen, gateway),
 		schemas.SessionOpenRequest{SessionID: id, GatewayID: gateway, DeviceID: device, Want: want}, 5*time.Second)
 	if err != nil {
 		e.t.Fatalf("session-open: %v", err)
@@ -68,7 +69,7 @@ func (e *slotEnv) openID(id, gateway, device string, want int64) schemas.Session
 }
 
 func (e *slotEnv) lease(req schemas.LeaseRequest) schemas.LeaseReply {
-	rep, err := rpc.Call[schemas.LeaseReply](context.Background(), e.nc, schemas.SubjectSessionLease, req, 5*time.Second)
+	rep, err := rpc.Call[schemas.LeaseReply](context.Background(), e.nc, schemas.SlotSubject(schemas.SubjectSessionLease, req.GatewayID), req, 5*time.Second)
 	if err != nil {
 		e.t.Fatalf("lease: %v", err)
 	}
@@ -76,7 +77,7 @@ func (e *slotEnv) lease(req schemas.LeaseRequest) schemas.LeaseReply {
 }
 
 func (e *slotEnv) close(id, gateway string, used int64) {
-	rep, err := rpc.Call[schemas.SlotReply](context.Background(), e.nc, schemas.SubjectSessionClose,
+	rep, err := rpc.Call[schemas.SlotReply](context.Background(), e.nc, schemas.SlotSubject(schemas.SubjectSessionClose, gateway),
 		schemas.SessionCloseRequest{SessionID: id, GatewayID: gateway, Used: used}, 5*time.Second)
 	if err != nil || !rep.OK {
 		e.t.Fatalf("session-close: %+v %v", rep, err)
@@ -84,7 +85,7 @@ func (e *slotEnv) close(id, gateway string, used int64) {
 }
 
 func (e *slotEnv) keepalive(gateway string, ids ...string) schemas.KeepaliveReply {
-	rep, err := rpc.Call[schemas.KeepaliveReply](context.Background(), e.nc, schemas.SubjectSessionKeepalive,
+	rep, err := rpc.Call[schemas.KeepaliveReply](context.Background(), e.nc, schemas.SlotSubject(schemas.SubjectSessionKeepalive, gateway),
 		schemas.KeepaliveRequest{GatewayID: gateway, SessionIDs: ids}, 5*time.Second)
 	if err != nil {
 		e.t.Fatalf("keepalive: %v", err)
@@ -209,7 +210,7 @@ func TestSessionSlots(t *testing.T) {
 			{"negative want", schemas.SessionOpenRequest{SessionID: newSessionID(), GatewayID: "gw-1", DeviceID: d, Want: -1}, schemas.CodeInvalidArgument},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
-				_, err := rpc.Call[schemas.SessionOpenReply](context.Background(), e.nc, schemas.SubjectSessionOpen, tc.req, 5*time.Second)
+				_, err := rpc.Call[schemas.SessionOpenReply](context.Background(), e.nc, schemas.SlotSubject(schemas.SubjectSessionOpen, tc.req.GatewayID), tc.req, 5*time.Second)
 				if re, ok := rpc.AsRPCError(err); !ok || re.Code != tc.code {
 					t.Fatalf("err = %v, want %s", err, tc.code)
 				}
@@ -231,6 +232,33 @@ func TestSessionSlots(t *testing.T) {
 		}
 		if l := e.lease(schemas.LeaseRequest{SessionID: newSessionID(), GatewayID: "gw-1", Want: 1}); l.OK || l.Error.Code != schemas.CodeSessionKicked {
 			t.Fatalf("lease of an unknown session = %+v", l)
+		}
+	})
+
+	t.Run("a request naming another gateway than its subject is refused and changes nothing", func(t *testing.T) {
+		u := e.subscriber("0.001", 1)
+		id, rep := e.open("gw-1", e.device(u), 1000)
+		if !rep.OK {
+			t.Fatalf("open = %+v", rep)
+		}
+		for _, tc := range []struct {
+			name, base string
+			req        any
+		}{
+			{"open", schemas.SubjectSessionOpen, schemas.SessionOpenRequest{SessionID: newSessionID(), GatewayID: "gw-1", DeviceID: e.device(u)}},
+			{"lease", schemas.SubjectSessionLease, schemas.LeaseRequest{SessionID: id, GatewayID: "gw-1", Used: 1000, Held: 1000, Want: 1000}},
+			{"close", schemas.SubjectSessionClose, schemas.SessionCloseRequest{SessionID: id, GatewayID: "gw-1"}},
+			{"keepalive", schemas.SubjectSessionKeepalive, schemas.KeepaliveRequest{GatewayID: "gw-1", SessionIDs: []string{id}}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				_, err := rpc.Call[schemas.SlotReply](context.Background(), e.nc, schemas.SlotSubject(tc.base, "gw-intruder"), tc.req, 5*time.Second)
+				if re, ok := rpc.AsRPCError(err); !ok || re.Code != schemas.CodeInvalidArgument || !strings.Contains(re.Message, "differs from the gateway of subject") {
+					t.Fatalf("err = %v, want INVALID_ARGUMENT naming the subject", err)
+				}
+			})
+		}
+		if l := e.lease(schemas.LeaseRequest{SessionID: id, GatewayID: "gw-1", Used: 1000, Held: 1000, Want: 1000}); !l.OK || l.Lease.Granted != 2000 {
+			t.Fatalf("the session's own lease after the intruder = %+v, want its slot open and 2000 granted", l)
 		}
 	})
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 
 	"github.com/httvps/httvps/schemas"
+	"github.com/httvps/httvps/shared/natsx"
 )
 
 // Account is the NATS account every HTTVPS identity lives in.
@@ -27,10 +28,14 @@ const (
 	UsageAggregator = schemas.ServiceUsageAggregator
 	Edge            = "edge"
 	Operator        = "operator"
+	// Provisioner creates and updates the streams and durable consumers (httvps-provision).
+	Provisioner = "provisioner"
 )
 
 // Services lists the control-plane identities in the order they are rendered.
-func Services() []string { return []string{Accounts, NodeRegistry, UsageAggregator, Edge, Operator} }
+func Services() []string {
+	return []string{Accounts, NodeRegistry, UsageAggregator, Edge, Operator, Provisioner}
+}
 
 // Permissions is what one identity may publish and subscribe to.
 type Permissions struct {
@@ -62,7 +67,7 @@ func AgentPermissions(nodeID string) (Permissions, error) {
 }
 
 // GatewayPermissions: its own usage, session (and boot) and heartbeat subjects, the two RPC
-// subjects and the slot and lease requests; control events and its own inbox. The only JetStream
+// subjects and its own slot and lease requests; control events and its own inbox. The only JetStream
 // API it may use is for the ordered consumers that follow the CONTROL stream; no consumer on any
 // other stream.
 func GatewayPermissions(id string) (Permissions, error) {
@@ -77,7 +82,7 @@ func GatewayPermissions(id string) (Permissions, error) {
 			schemas.OutlineDialsSubject(id),
 			schemas.SubjectValidateDevice,
 			schemas.SubjectAssignOutline,
-		}, append(follow(schemas.StreamControl), schemas.SlotSubjects()...)...),
+		}, append(follow(schemas.StreamControl), schemas.GatewaySlotSubjects(id)...)...),
 		Subscribe: []string{schemas.SubjectControlAll, GatewayInbox(id) + ".>"},
 		Inbox:     GatewayInbox(id),
 	}, nil
@@ -100,7 +105,7 @@ func ServicePermissions(name string) (Permissions, error) {
 			consume(schemas.StreamHeartbeats, schemas.ConsumerHeartbeatsRegistry)...)
 		p.Publish = append(p.Publish, schemas.SubjectOutlineMoveAll)
 	case UsageAggregator:
-		serve(append(schemas.SlotSubjects(), adminSubjects(name)...)...)
+		serve(append(slotEndpoints(), adminSubjects(name)...)...)
 		p.Subscribe = append(p.Subscribe, microSubjects(schemas.ServiceUsageSlots)...)
 		p.Publish = append([]string{schemas.SubjectControlAll, schemas.SubjectSessionEndedAll},
 			consume(schemas.StreamUsage, schemas.ConsumerUsageAggregator)...)
@@ -110,6 +115,9 @@ func ServicePermissions(name string) (Permissions, error) {
 		p.AllowResponses = false
 		p.Publish = []string{schemas.SubjectValidateDevice, schemas.SubjectAssignOutline, schemas.SubjectAdminPrefix + ".>",
 			schemas.SubjectUsageAll, schemas.SubjectHeartbeatAll, "$JS.API.INFO", "$SRV.PING.>"}
+	case Provisioner:
+		p.AllowResponses = false
+		p.Publish = provisionSubjects(natsx.DefaultStreams())
 	case Operator:
 		p.Publish = []string{"$JS.API.>", "$SRV.>", schemas.SubjectAdminPrefix + ".>"}
 		p.Subscribe = append(p.Subscribe, schemas.SubjectUsageAll, schemas.SubjectSessionAll, schemas.SubjectHeartbeatAll, schemas.SubjectControlAll,
@@ -118,6 +126,15 @@ func ServicePermissions(name string) (Permissions, error) {
 		return Permissions{}, fmt.Errorf("%q is not an HTTVPS service identity (known: %v)", name, Services())
 	}
 	return p, nil
+}
+
+// slotEndpoints are the slot requests of every gateway, each base followed by the gateway id.
+func slotEndpoints() []string {
+	out := schemas.SlotSubjects()
+	for i, base := range out {
+		out[i] = base + ".*"
+	}
+	return out
 }
 
 func adminSubjects(owner string) []string {

@@ -15,7 +15,7 @@ func TestOnlyTheAggregatorServesSlots(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, s := range append(schemas.SlotSubjects(), "$SRV.PING."+schemas.ServiceUsageSlots) {
+		for _, s := range append(schemas.GatewaySlotSubjects("gw-1"), "$SRV.PING."+schemas.ServiceUsageSlots) {
 			if serves := matchesAny(p.Subscribe, s); serves != (name == natsauth.UsageAggregator) {
 				t.Errorf("%s subscribes to %s: %v", name, s, serves)
 			}

@@ -74,11 +74,13 @@ func TestGatewayPermissions(t *testing.T) {
 		schemas.GatewayHeartbeatSubject("gw-1"), schemas.OutlineDialsSubject("gw-1"), schemas.SubjectValidateDevice, schemas.SubjectAssignOutline,
 		schemas.SessionSubject(schemas.SessionBootEvent, "gw-1"), "$JS.API.CONSUMER.CREATE.CONTROL.abc_1",
 		"$JS.API.CONSUMER.MSG.NEXT.CONTROL.abc_1"}
-	allowed = append(allowed, schemas.SlotSubjects()...)
+	allowed = append(allowed, schemas.GatewaySlotSubjects("gw-1")...)
 	denied := []string{schemas.UsageSubject("eu-1", "gw-2"), schemas.SessionSubject(schemas.SessionStartedEvent, "gw-2"),
 		schemas.GatewayHeartbeatSubject("gw-2"), schemas.OutlineDialsSubject("gw-2"), schemas.OutlineHeartbeatSubject(1), schemas.OutlineMoveSubject(1),
 		"$JS.API.CONSUMER.CREATE.USAGE", "$JS.API.CONSUMER.CREATE.USAGE.thief", "$JS.API.CONSUMER.CREATE.CONTROL.thief.httvps.control.>",
 		"$JS.API.STREAM.DELETE.CONTROL", schemas.ControlSubject(schemas.ScopeUser, "1", schemas.ControlKick)}
+	denied = append(denied, schemas.GatewaySlotSubjects("gw-2")...)
+	denied = append(denied, schemas.SlotSubjects()...)
 	for _, s := range allowed {
 		if !matchesAny(p.Publish, s) {
 			t.Errorf("gw-1 may not publish its own %s", s)

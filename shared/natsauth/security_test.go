@@ -66,7 +66,7 @@ func TestProductionClusterIsolatesIdentities(t *testing.T) {
 		}
 	})
 
-	t.Run("a gateway publishes only its own usage, sessions and heartbeat", func(t *testing.T) {
+	t.Run("a gateway publishes only its own usage, sessions, heartbeat and slot requests", func(t *testing.T) {
 		js, err := jetstream.New(gwA.nc)
 		if err != nil {
 			t.Fatal(err)
@@ -96,6 +96,20 @@ func TestProductionClusterIsolatesIdentities(t *testing.T) {
 			schemas.AdminSubject(schemas.ResourceDevices, schemas.VerbList),
 			schemas.AdminSubject(schemas.ResourceUsers, schemas.VerbCreate),
 			"$JS.API.STREAM.DELETE." + schemas.StreamUsage,
+		}
+		forbidden = append(forbidden, schemas.GatewaySlotSubjects("gw-b")...)
+		for _, subject := range schemas.GatewaySlotSubjects("gw-a") {
+			if err := gwA.nc.Publish(subject, []byte(`{}`)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := gwA.nc.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case err := <-gwA.errors:
+			t.Fatalf("own slot requests: %v", err)
+		default:
 		}
 		for _, subject := range forbidden {
 			if err := gwA.nc.Publish(subject, []byte(`{}`)); err != nil {

@@ -18,6 +18,8 @@ type ConnectConfig struct {
 	BufferSize    int
 	// InOrder tries the comma-separated servers of URL in the order given instead of shuffled.
 	InOrder bool
+	// OnAsyncError, when set, also hears every asynchronous error (such as a permissions violation).
+	OnAsyncError func(error)
 }
 
 func Connect(ctx context.Context, cfg ConnectConfig, log zerolog.Logger) (*nats.Conn, error) {
@@ -50,6 +52,9 @@ func Connect(ctx context.Context, cfg ConnectConfig, log zerolog.Logger) (*nats.
 				ev = ev.Str("subject", sub.Subject)
 			}
 			ev.Msg("nats async error")
+			if cfg.OnAsyncError != nil {
+				cfg.OnAsyncError(err)
+			}
 		}),
 	}
 	auth, err := cfg.Auth.Options()

@@ -1,6 +1,10 @@
 package natsx
 
-import "github.com/httvps/httvps/shared/config"
+import (
+	"strconv"
+
+	"github.com/httvps/httvps/shared/config"
+)
 
 const (
 	EnvURL      = "HTTVPS_NATS_URL"
@@ -8,6 +12,7 @@ const (
 	EnvCAFile   = "HTTVPS_NATS_CA_FILE"
 	EnvCertFile = "HTTVPS_NATS_CERT_FILE"
 	EnvKeyFile  = "HTTVPS_NATS_KEY_FILE"
+	EnvReplicas = "HTTVPS_NATS_REPLICAS"
 
 	DefaultURL = "nats://127.0.0.1:4222"
 )
@@ -46,4 +51,12 @@ func Check(env *config.Env, u string, a Auth) {
 	if !URLsUseTLS(u) && a.CAFile == "" {
 		env.Refuse(EnvURL, "%s is plain text; use tls:// URLs or set %s", RedactURLs(u), EnvCAFile)
 	}
+}
+
+// LoadStreams reads the stream settings every provisioner shares: DefaultStreams at
+// HTTVPS_NATS_REPLICAS (1 or 3) replicas.
+func LoadStreams(env *config.Env, replicas int) StreamsConfig {
+	c := DefaultStreams()
+	c.Replicas, _ = strconv.Atoi(env.OneOf(EnvReplicas, strconv.Itoa(replicas), "1", "3"))
+	return c
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
 	"time"
 
 	"github.com/httvps/httvps/schemas"
@@ -116,34 +117,93 @@ func (c StreamsConfig) Validate() error {
 	return nil
 }
 
+// Provision creates or updates every stream and durable consumer of c; running it again changes
+// nothing.
 func Provision(ctx context.Context, js jetstream.JetStream, c StreamsConfig) error {
+	_, err := ProvisionSteps(ctx, js, c)
+	return err
+}
+
+// ProvisionSteps is Provision that also says what it did to each stream and consumer, in order;
+// on an error it returns the steps done before it.
+func ProvisionSteps(ctx context.Context, js jetstream.JetStream, c StreamsConfig) ([]Step, error) {
 	if err := c.Validate(); err != nil {
-		return fmt.Errorf("provision: %w", err)
+		return nil, fmt.Errorf("provision: %w", err)
 	}
+	var steps []Step
 	for _, sc := range c.Streams() {
-		if _, err := js.CreateOrUpdateStream(ctx, sc); err != nil {
-			return fmt.Errorf("provision: stream %s: %w", sc.Name, err)
+		step, err := provisionStream(ctx, js, sc)
+		if err != nil {
+			return steps, fmt.Errorf("provision: stream %s: %w", sc.Name, err)
 		}
+		steps = append(steps, step)
 	}
 	for _, cs := range c.Consumers() {
-		if err := provisionConsumer(ctx, js, cs); err != nil {
-			return fmt.Errorf("provision: consumer %s on %s: %w", cs.Config.Durable, cs.Stream, err)
+		step, err := provisionConsumer(ctx, js, cs)
+		if err != nil {
+			return steps, fmt.Errorf("provision: consumer %s on %s: %w", cs.Config.Durable, cs.Stream, err)
 		}
+		steps = append(steps, step)
 	}
-	return nil
+	return steps, nil
+}
+
+func provisionStream(ctx context.Context, js jetstream.JetStream, sc jetstream.StreamConfig) (Step, error) {
+	step := Step{Kind: KindStream, Stream: sc.Name, Name: sc.Name}
+	var before *jetstream.StreamConfig
+	if st, err := js.Stream(ctx, sc.Name); err == nil {
+		cfg := st.CachedInfo().Config
+		before = &cfg
+	} else if !errors.Is(err, jetstream.ErrStreamNotFound) {
+		return step, err
+	}
+	st, err := js.CreateOrUpdateStream(ctx, sc)
+	if err != nil {
+		return step, err
+	}
+	after := st.CachedInfo().Config
+	step.Replicas, step.Action = after.Replicas, changed(before, after)
+	return step, nil
 }
 
 // provisionConsumer creates or updates a durable. A durable of an older release whose filter
 // the server will not change in place is recreated: it reads its stream again, which its
 // consumers apply idempotently.
-func provisionConsumer(ctx context.Context, js jetstream.JetStream, cs ConsumerSpec) error {
-	_, err := js.CreateOrUpdateConsumer(ctx, cs.Stream, cs.Config)
-	if !errors.Is(err, jetstream.ErrConsumerMultipleFilterSubjectsNotSupported) {
-		return err
+func provisionConsumer(ctx context.Context, js jetstream.JetStream, cs ConsumerSpec) (Step, error) {
+	step := Step{Kind: KindConsumer, Stream: cs.Stream, Name: cs.Config.Durable}
+	var before *jetstream.ConsumerConfig
+	if c, err := js.Consumer(ctx, cs.Stream, cs.Config.Durable); err == nil {
+		cfg := c.CachedInfo().Config
+		before = &cfg
+	} else if !errors.Is(err, jetstream.ErrConsumerNotFound) {
+		return step, err
 	}
-	if err := js.DeleteConsumer(ctx, cs.Stream, cs.Config.Durable); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
-		return err
+	c, err := js.CreateOrUpdateConsumer(ctx, cs.Stream, cs.Config)
+	if errors.Is(err, jetstream.ErrConsumerMultipleFilterSubjectsNotSupported) {
+		if err := js.DeleteConsumer(ctx, cs.Stream, cs.Config.Durable); err != nil && !errors.Is(err, jetstream.ErrConsumerNotFound) {
+			return step, err
+		}
+		c, err = js.CreateConsumer(ctx, cs.Stream, cs.Config)
+		if err != nil {
+			return step, err
+		}
+		step.Replicas, step.Action = c.CachedInfo().Config.Replicas, ActionRecreated
+		return step, nil
 	}
-	_, err = js.CreateConsumer(ctx, cs.Stream, cs.Config)
-	return err
+	if err != nil {
+		return step, err
+	}
+	after := c.CachedInfo().Config
+	step.Replicas, step.Action = after.Replicas, changed(before, after)
+	return step, nil
+}
+
+func changed[T any](before *T, after T) string {
+	switch {
+	case before == nil:
+		return ActionCreated
+	case reflect.DeepEqual(*before, after):
+		return ActionUnchanged
+	}
+	return ActionUpdated
 }

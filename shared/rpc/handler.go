@@ -19,7 +19,15 @@ type Server struct {
 	Timeout time.Duration
 }
 
+// SubjectFunc is a Func that also gets the subject the request came on.
+type SubjectFunc[Req, Rep any] func(ctx context.Context, subject string, req Req) (Rep, error)
+
 func Handle[Req, Rep any](s Server, endpoint string, fn Func[Req, Rep]) micro.Handler {
+	return HandleSubject(s, endpoint, func(ctx context.Context, _ string, req Req) (Rep, error) { return fn(ctx, req) })
+}
+
+// HandleSubject serves fn, which decides on the request's subject too (a wildcard endpoint).
+func HandleSubject[Req, Rep any](s Server, endpoint string, fn SubjectFunc[Req, Rep]) micro.Handler {
 	return micro.HandlerFunc(func(r micro.Request) {
 		start := time.Now()
 		result := s.serve(r, endpoint, func(ctx context.Context) (any, error) {
@@ -27,7 +35,7 @@ func Handle[Req, Rep any](s Server, endpoint string, fn Func[Req, Rep]) micro.Ha
 			if err := Decode(r.Data(), &req); err != nil {
 				return nil, err
 			}
-			return fn(ctx, req)
+			return fn(ctx, r.Subject(), req)
 		})
 		if s.Metrics != nil {
 			s.Metrics.Requests.WithLabelValues(endpoint, result).Inc()

@@ -32,8 +32,16 @@ type SecureNATS struct {
 }
 
 // StartSecureNATS starts nodes servers (1 or 3; one runs without its cluster block) with identities for every control-plane service
-// and the gateways, and provisions the streams through the operator identity.
+// and the gateways, and provisions the streams through the provisioner identity.
 func StartSecureNATS(tb testing.TB, nodes int, gateways ...string) *SecureNATS {
+	tb.Helper()
+	c := StartSecureNATSUnprovisioned(tb, nodes, gateways...)
+	c.provision(tb, nodes)
+	return c
+}
+
+// StartSecureNATSUnprovisioned is StartSecureNATS without streams, as a new deployment starts.
+func StartSecureNATSUnprovisioned(tb testing.TB, nodes int, gateways ...string) *SecureNATS {
 	tb.Helper()
 	c := &SecureNATS{Dir: tb.TempDir()}
 	c.Store = natsauth.Store{Dir: filepath.Join(c.Dir, "identities")}
@@ -74,7 +82,6 @@ func StartSecureNATS(tb testing.TB, nodes int, gateways ...string) *SecureNATS {
 		}
 		return true
 	})
-	c.provision(tb, nodes)
 	return c
 }
 
@@ -161,6 +168,15 @@ func (c *SecureNATS) Reload(tb testing.TB) {
 
 func (c *SecureNATS) URL(i int) string { return "tls://127.0.0.1:" + strconv.Itoa(c.Ports[i]) }
 
+// URLs lists every node's client URL, comma-separated, as HTTVPS_NATS_URL takes them.
+func (c *SecureNATS) URLs() string {
+	urls := make([]string, len(c.Ports))
+	for i := range c.Ports {
+		urls[i] = c.URL(i)
+	}
+	return strings.Join(urls, ",")
+}
+
 // Auth is how an identity connects: its seed, the test CA and its inbox prefix.
 func (c *SecureNATS) Auth(role, name string) natsx.Auth {
 	inbox := natsauth.ServiceInbox(name)
@@ -216,7 +232,7 @@ func IsPermissionViolation(err error) bool {
 
 func (c *SecureNATS) provision(tb testing.TB, nodes int) {
 	tb.Helper()
-	js, err := jetstream.New(c.Conn(tb, natsauth.RoleService, natsauth.Operator))
+	js, err := jetstream.New(c.Conn(tb, natsauth.RoleService, natsauth.Provisioner))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -224,7 +240,7 @@ func (c *SecureNATS) provision(tb testing.TB, nodes int) {
 	if nodes == 3 {
 		cfg.Replicas = 3
 	}
-	Eventually(tb, 30*time.Second, "the operator provisions the streams", func() bool {
+	Eventually(tb, 30*time.Second, "the provisioner provisions the streams", func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		return natsx.Provision(ctx, js, cfg) == nil

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/httvps/httvps/schemas"
+	"github.com/httvps/httvps/services/client"
 	"github.com/httvps/httvps/services/httvps/system"
 	"github.com/httvps/httvps/shared/testkit"
 )
@@ -43,6 +44,18 @@ func TestLiveChanges(t *testing.T) {
 	t.Run("a plan update reaches the live sessions on the plan", func(t *testing.T) {
 		u, devs := e.customer(map[string]any{"speed_limit_mbps": 8}, 1)
 		e.raisedSpeed(devs[0], func() { e.updatePlan(e.planOf(u), map[string]any{"speed_limit_mbps": 400}) })
+	})
+
+	t.Run("a plan update that only concerns new sessions leaves live ones running", func(t *testing.T) {
+		u, devs := e.customer(map[string]any{"max_devices": 2, "speed_limit_mbps": 8}, 2)
+		second := e.mustDial(1, devs[1])
+		e.raisedSpeed(devs[0], func() { e.updatePlan(e.planOf(u), map[string]any{"max_devices": 1, "speed_limit_mbps": 400}) })
+		if _, err := e.dial(1, devs[1]); !refusedCode(err, schemas.CodeDeviceLimitReached) {
+			t.Fatalf("new hello of the second device: %v, want DEVICE_LIMIT_REACHED", err)
+		}
+		if err := echoRoundTrip(second, e.echo, blob(12, 4<<10)); err != nil {
+			t.Fatalf("the second device's live session after max_devices fell to 1: %v (session: %v)", err, second.Err())
+		}
 	})
 
 	t.Run("a subscription moved to a smaller plan ends the session at the new quota", func(t *testing.T) {
@@ -113,6 +126,11 @@ func TestLiveChanges(t *testing.T) {
 }
 
 var errEnough = errors.New("enough")
+
+func refusedCode(err error, code schemas.ErrorCode) bool {
+	ge, ok := client.AsGatewayError(err)
+	return ok && ge.Code == code
+}
 
 type writerFunc func([]byte) (int, error)
 

@@ -16,7 +16,7 @@ import (
 )
 
 const usage = `usage: httvps-identity <command> [-dir DIR] [-config FILE] [args]
-  init                 an identity for every control-plane service, then render
+  init                 an identity for every control-plane service and the provisioner, then render
   add-gateway ID       a new gateway identity, then render
   revoke-gateway ID    remove a gateway identity, then render (others are untouched)
   add-agent NODE_ID    a new outline agent identity (publishes only that node's heartbeat), then render

@@ -9,7 +9,7 @@ import (
 
 // OpenSession claims the session's slot and its first lease, or returns the refusal for the client.
 func (c *Client) OpenSession(ctx context.Context, req schemas.SessionOpenRequest) (schemas.SessionOpenReply, *schemas.RPCError) {
-	rep, err := call[schemas.SessionOpenReply](ctx, c, metrics.OpSlots, schemas.SubjectSessionOpen, req)
+	rep, err := call[schemas.SessionOpenReply](ctx, c, metrics.OpSlots, schemas.SlotSubject(schemas.SubjectSessionOpen, req.GatewayID), req)
 	if err != nil {
 		return rep, err
 	}
@@ -21,7 +21,7 @@ func (c *Client) OpenSession(ctx context.Context, req schemas.SessionOpenRequest
 
 // Lease asks for more traffic. A refusal is a *schemas.RPCError; BACKEND_UNAVAILABLE is worth a retry.
 func (c *Client) Lease(ctx context.Context, req schemas.LeaseRequest) (schemas.LeaseGrant, error) {
-	rep, re := call[schemas.LeaseReply](ctx, c, metrics.OpSlots, schemas.SubjectSessionLease, req)
+	rep, re := call[schemas.LeaseReply](ctx, c, metrics.OpSlots, schemas.SlotSubject(schemas.SubjectSessionLease, req.GatewayID), req)
 	switch {
 	case re != nil && re.Code == schemas.CodeBackendUnavailable:
 		return schemas.LeaseGrant{}, errRetry{re}
@@ -35,7 +35,7 @@ func (c *Client) Lease(ctx context.Context, req schemas.LeaseRequest) (schemas.L
 
 // CloseSession returns the slot and what the session did not use of its lease.
 func (c *Client) CloseSession(ctx context.Context, req schemas.SessionCloseRequest) error {
-	if _, re := call[schemas.SlotReply](ctx, c, metrics.OpSlots, schemas.SubjectSessionClose, req); re != nil {
+	if _, re := call[schemas.SlotReply](ctx, c, metrics.OpSlots, schemas.SlotSubject(schemas.SubjectSessionClose, req.GatewayID), req); re != nil {
 		return re
 	}
 	return nil
@@ -43,7 +43,7 @@ func (c *Client) CloseSession(ctx context.Context, req schemas.SessionCloseReque
 
 // Keepalive renews the slots of the live sessions and returns those that hold none any more.
 func (c *Client) Keepalive(ctx context.Context, req schemas.KeepaliveRequest) ([]string, error) {
-	rep, re := call[schemas.KeepaliveReply](ctx, c, metrics.OpSlots, schemas.SubjectSessionKeepalive, req)
+	rep, re := call[schemas.KeepaliveReply](ctx, c, metrics.OpSlots, schemas.SlotSubject(schemas.SubjectSessionKeepalive, req.GatewayID), req)
 	if re != nil {
 		return nil, re
 	}

@@ -103,18 +103,16 @@ func (c *Control) revalidateOne(ctx context.Context, s session.Live) bool {
 func eventFor(sessionID string, refusal *schemas.RPCError) (schemas.ControlEvent, bool) {
 	ev := schemas.ControlEvent{Scope: schemas.ScopeSession, ID: sessionID, Code: refusal.Code, Limit: refusal.Limit,
 		Reason: refusal.Message, IssuedAt: time.Now().UTC()}
+	if !session.EndsLive(refusal) {
+		return ev, false
+	}
 	switch refusal.Code {
 	case schemas.CodeDeviceRevoked, schemas.CodeDeviceBanned, schemas.CodeDeviceNotFound:
 		ev.What = schemas.ControlRevoke
-	case schemas.CodeUserBanned, schemas.CodeNoSubscription, schemas.CodeSubscriptionExpired:
-		ev.What = schemas.ControlKick
 	case schemas.CodeLimitReached:
-		if refusal.Limit != "" && refusal.Limit != schemas.LimitTraffic {
-			return ev, false
-		}
 		ev.What = schemas.ControlLimit
 	default:
-		return ev, false
+		ev.What = schemas.ControlKick
 	}
 	return ev, true
 }

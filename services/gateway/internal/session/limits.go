@@ -141,6 +141,9 @@ func (s *Session) refresh() {
 	case refusal != nil && refusal.Code == schemas.CodeBackendUnavailable:
 		s.log.Warn().Str(logging.FieldReason, refusal.Message).Msg("limits not refreshed: the control plane did not answer")
 		return
+	case refusal != nil && !EndsLive(refusal):
+		s.log.Info().Str(logging.FieldCode, string(refusal.Code)).Msg("limits not refreshed: the refusal only concerns new sessions")
+		return
 	case refusal != nil:
 		e := endingForCode(refusal.Code, refusal.Message)
 		e.limit = refusal.Limit
@@ -169,4 +172,18 @@ func endingForCode(code schemas.ErrorCode, message string) ending {
 		e.reason = schemas.EndReasonRevoked
 	}
 	return e
+}
+
+// EndsLive reports whether a refusal of validate-device ends a live session. Refusals that only
+// matter for a new session (an expired token, a region, the device count, the session count)
+// leave it running.
+func EndsLive(r *schemas.RPCError) bool {
+	switch r.Code {
+	case schemas.CodeDeviceRevoked, schemas.CodeDeviceBanned, schemas.CodeDeviceNotFound,
+		schemas.CodeUserBanned, schemas.CodeNoSubscription, schemas.CodeSubscriptionExpired:
+		return true
+	case schemas.CodeLimitReached:
+		return r.Limit == "" || r.Limit == schemas.LimitTraffic
+	}
+	return false
 }
