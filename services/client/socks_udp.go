@@ -91,7 +91,10 @@ func (a *association) toGateway() {
 			a.srv.Log.Debug().Err(err).Msg("socks udp datagram dropped")
 			continue
 		}
-		a.app.Store(&from)
+		if app := a.app.Load(); app == nil || *app != from {
+			addr := from
+			a.app.Store(&addr)
+		}
 		if _, err := a.flow.WriteTo(data, UDPAddr(target)); err != nil {
 			if errors.Is(err, net.ErrClosed) || errors.Is(err, ErrSessionClosed) {
 				return
@@ -102,16 +105,25 @@ func (a *association) toGateway() {
 }
 
 // toApplication relays replies with their source in the SOCKS header, straight from the
-// session's read loop; its own loop only waits for refusals and the end of the flow.
+// session's read loop; its own loop only waits for refusals and the end of the flow. The
+// header is built again only when the source changes.
 func (a *association) toApplication() {
 	out := make([]byte, 0, 64<<10+socks5.UDPHeaderMax)
-	deliver := func(from net.Addr, p []byte) {
+	var source string
+	var header []byte
+	deliver := func(from string, p []byte) {
 		app := a.app.Load()
-		src, ok := from.(*net.UDPAddr)
-		if app == nil || !ok {
+		if app == nil {
 			return
 		}
-		out = socks5.AppendUDP(out[:0], src.AddrPort(), p)
+		if header == nil || from != source {
+			ap, err := netip.ParseAddrPort(from)
+			if err != nil {
+				return
+			}
+			source, header = from, socks5.AppendUDP(header[:0], ap, nil)
+		}
+		out = append(append(out[:0], header...), p...)
 		_, _ = a.pc.WriteToUDPAddrPort(out, *app)
 	}
 	a.flow.deliver.Store(&deliver)

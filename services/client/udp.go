@@ -47,8 +47,9 @@ type UDPConn struct {
 	done chan struct{}
 	once sync.Once
 
-	// deliver, when set, takes each datagram on the session's read loop instead of recv.
-	deliver atomic.Pointer[func(from net.Addr, p []byte)]
+	// deliver, when set, takes each datagram (its source as the gateway wrote it) on the
+	// session's read loop instead of recv; p is valid only during the call.
+	deliver atomic.Pointer[func(source string, p []byte)]
 
 	mu      sync.Mutex
 	err     error
@@ -119,13 +120,13 @@ func (s *Session) onUDP(frame any, copyPayload bool) {
 		if c == nil {
 			return
 		}
+		if d := c.deliver.Load(); d != nil {
+			(*d)(f.Addr, f.Payload)
+			return
+		}
 		from := net.Addr(udpTarget(f.Addr))
 		if ap, err := netip.ParseAddrPort(f.Addr); err == nil {
 			from = net.UDPAddrFromAddrPort(ap)
-		}
-		if d := c.deliver.Load(); d != nil {
-			(*d)(from, f.Payload)
-			return
 		}
 		p := f.Payload
 		if copyPayload {

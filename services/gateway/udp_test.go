@@ -132,6 +132,35 @@ func TestUDPRefusals(t *testing.T) {
 	})
 }
 
+func TestUDPOneFlowManyTargets(t *testing.T) {
+	// More targets than a flow remembers the policy's answers for, each visited twice, with a
+	// forbidden one in between: every reply carries its own source, every refusal is answered.
+	const targets = 70
+	w := newWorld(t, libevNode, func(c *gateway.Config) {
+		c.AllowTargets = []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}
+	})
+	echoes := make([]string, targets)
+	for i := range echoes {
+		echoes[i] = testenv.UDPEcho(t)
+	}
+	c := w.connect(t, schemas.FeatureBinary, schemas.FeatureUDP)
+	for round := range 2 {
+		for i, echo := range echoes {
+			p := []byte(fmt.Sprintf("round %d target %d", round, i))
+			sendDatagram(t, c, true, 1, echo, p)
+			got, ok := nextUDP(t, c).(schemas.UDPData)
+			if !ok || got.FlowID != 1 || got.Addr != echo || !bytes.Equal(got.Payload, p) {
+				t.Fatalf("round %d: echo from %s: %+v", round, echo, got)
+			}
+		}
+		sendDatagram(t, c, true, 1, "127.0.0.2:53", []byte("x"))
+		e, err := c.NextError(udpWait)
+		if err != nil || e.FlowID == nil || *e.FlowID != 1 || e.Code != schemas.CodeTargetForbidden {
+			t.Fatalf("round %d: forbidden target: %+v, %v", round, e, err)
+		}
+	}
+}
+
 func TestUDPIdleFlowClosed(t *testing.T) {
 	w := newWorld(t, libevNode, func(c *gateway.Config) { c.UDPIdleTimeout = 300 * time.Millisecond })
 	echo := testenv.UDPEcho(t)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"github.com/httvps/httvps/shared/udpecho"
 	"io"
 	"net"
@@ -133,32 +134,23 @@ func TestUDPThroughTheRealGateway(t *testing.T) {
 
 	t.Run("dns query through socks5 udp associate", func(t *testing.T) {
 		dns := udpServer(t, dnsAnswer)
-		_, socksAddr, _ := runTunnel(t, udpConfig(e, true, region), e.log)
-		ctrl, relay := socksAssociate(t, socksAddr)
-		defer ctrl.Close()
-		pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer pc.Close()
+		app := newSOCKSApp(t, e)
 		query := dnsQuery(0xBEEF, "probe.example")
-		dst := netip.MustParseAddrPort(dns)
-		if _, err := pc.WriteTo(socksUDP(dst, query), net.UDPAddrFromAddrPort(relay)); err != nil {
-			t.Fatal(err)
-		}
-		_ = pc.SetReadDeadline(time.Now().Add(10 * time.Second))
-		buf := make([]byte, 2048)
-		n, _, err := pc.ReadFrom(buf)
-		if err != nil {
-			t.Fatalf("no DNS answer through the tunnel: %v", err)
-		}
-		if n < 10 || buf[3] != 1 {
-			t.Fatalf("SOCKS UDP reply % x", buf[:n])
-		}
-		src := netip.AddrPortFrom(netip.AddrFrom4([4]byte(buf[4:8])), binary.BigEndian.Uint16(buf[8:10])).String()
-		answer := buf[10:n]
-		if src != dns || !bytes.Equal(answer, dnsAnswer(query)) {
+		src, answer := app.roundTrip(t, netip.MustParseAddrPort(dns), query)
+		if src.String() != dns || !bytes.Equal(answer, dnsAnswer(query)) {
 			t.Fatalf("answer from %s: % x", src, answer)
+		}
+	})
+
+	t.Run("replies from several sources through one socks5 udp association", func(t *testing.T) {
+		echoes := []string{udpEcho(t), udpEcho(t), udpEcho(t)}
+		app := newSOCKSApp(t, e)
+		for i := range 9 {
+			dst := netip.MustParseAddrPort(echoes[i%len(echoes)])
+			p := []byte(fmt.Sprintf("datagram %d", i))
+			if src, echo := app.roundTrip(t, dst, p); src != dst || !bytes.Equal(echo, p) {
+				t.Fatalf("datagram %d to %s: echo %q from %s", i, dst, echo, src)
+			}
 		}
 	})
 
@@ -297,6 +289,44 @@ func checkFlowError(t *testing.T, c *client.UDPConn, code schemas.ErrorCode, lim
 
 // socksAssociate asks the SOCKS server for UDP ASSOCIATE and returns the control connection
 // and the relay address.
+// socksApp is an application speaking SOCKS5 UDP through a tunnel of its own.
+type socksApp struct {
+	pc    net.PacketConn
+	relay netip.AddrPort
+	buf   []byte
+}
+
+func newSOCKSApp(t *testing.T, e *env) *socksApp {
+	t.Helper()
+	_, socksAddr, _ := runTunnel(t, udpConfig(e, true, region), e.log)
+	ctrl, relay := socksAssociate(t, socksAddr)
+	t.Cleanup(func() { ctrl.Close() })
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	return &socksApp{pc: pc, relay: relay, buf: make([]byte, 2048)}
+}
+
+// roundTrip sends p to dst through the relay and returns the reply's source and data.
+func (a *socksApp) roundTrip(t *testing.T, dst netip.AddrPort, p []byte) (netip.AddrPort, []byte) {
+	t.Helper()
+	if _, err := a.pc.WriteTo(socksUDP(dst, p), net.UDPAddrFromAddrPort(a.relay)); err != nil {
+		t.Fatal(err)
+	}
+	_ = a.pc.SetReadDeadline(time.Now().Add(10 * time.Second))
+	n, _, err := a.pc.ReadFrom(a.buf)
+	if err != nil {
+		t.Fatalf("no reply from %s through the tunnel: %v", dst, err)
+	}
+	if n < 10 || a.buf[3] != 1 {
+		t.Fatalf("SOCKS UDP reply % x", a.buf[:n])
+	}
+	src := netip.AddrPortFrom(netip.AddrFrom4([4]byte(a.buf[4:8])), binary.BigEndian.Uint16(a.buf[8:10]))
+	return src, a.buf[10:n]
+}
+
 func socksAssociate(t *testing.T, socksAddr string) (net.Conn, netip.AddrPort) {
 	t.Helper()
 	c, err := net.DialTimeout("tcp", socksAddr, 5*time.Second)

@@ -281,7 +281,7 @@ func udpGoals(r *Report) []Goal {
 		q := float64(h.RTT.Median) / float64(s.RTT.Median)
 		rtt.Known, rtt.Met = true, q <= 2
 		rtt.Measured = fmt.Sprintf("%.2f× (%s vs %s)", q, round(h.RTT.Median), round(s.RTT.Median))
-		rtt.Limits = "a datagram crosses the client's SOCKS5 relay, the TLS WebSocket and the gateway's own Shadowsocks UDP socket before the node: five goroutine wake-ups and two TLS records per round trip against ss-local's single event loop"
+		rtt.Limits = "two more processes than ss-local's path (the client and the gateway, one goroutine per direction in each, no hand-off inside them): each of their four wake-ups pays a system call that wakes the next process, the Go runtime's wake-up of its sleeping sysmon thread on the first system call (10-20% of the round trip in interleaved runs with and without GODEBUG=schedtrace, which keeps sysmon awake), a TLS record, and in the gateway the Shadowsocks UDP key derivation and salt filter of every packet"
 	}
 	if okH && okS && s.Rate > 0 {
 		q := h.Rate / s.Rate

@@ -2,6 +2,7 @@ package session
 
 import (
 	"slices"
+	"time"
 
 	"github.com/httvps/httvps/schemas"
 	"github.com/httvps/httvps/schemas/wire"
@@ -56,11 +57,17 @@ func (s *Session) onUDP(frame any) (ending, bool) {
 	return ending{}, false
 }
 
-// udpSink hands the relay's frames to the writer; datagrams are dropped when its queue is full.
+// udpSink hands the relay's frames to the writer: a datagram is written at once by the flow's
+// reader when the writer is idle, else copied into the queue, and dropped when that is full.
 type udpSink struct{ s *Session }
 
 func (k udpSink) Datagram(flowID uint32, source string, payload []byte) bool {
-	return k.s.out.offer(outFrame{control: schemas.UDPData{FlowID: flowID, Addr: source, Payload: payload}})
+	d := schemas.UDPData{FlowID: flowID, Addr: source, Payload: payload}
+	if k.s.out.datagramNow(d) {
+		return true
+	}
+	d.Payload = append([]byte(nil), payload...)
+	return k.s.out.offer(outFrame{control: d})
 }
 
 func (k udpSink) Closed(flowID uint32, code schemas.ErrorCode, limit schemas.LimitKind, message string) {
@@ -79,6 +86,30 @@ func (w *writer) offer(f outFrame) bool {
 	full := q.n >= limit || len(w.waiting[dataKind]) > 0
 	w.mu.Unlock()
 	return !full && w.push(dataKind, f)
+}
+
+// datagramNow writes d on the caller's goroutine if the writer is idle, sparing the hand-off
+// to a writer goroutine and the copy into the queue; a lone datagram is one TLS record, written
+// uncorked. Frames queued meanwhile are written before it returns. false: the writer is busy.
+func (w *writer) datagramNow(d schemas.UDPData) bool {
+	w.mu.Lock()
+	idle := w.open && !w.active && !w.closed && w.s.ctx.Err() == nil && w.control.n == 0 && w.data.n == 0 && !w.pingDue
+	w.active = w.active || idle
+	w.mu.Unlock()
+	if !idle {
+		return false
+	}
+	buf := w.s.srv.scratch.Get().(*[]byte)
+	_ = w.s.conn.SetWriteDeadline(time.Now().Add(w.s.srv.Limits.WriteTimeout))
+	err := w.writeDatagram(d, buf)
+	w.s.srv.scratch.Put(buf)
+	if err != nil {
+		w.s.terminate(ending{reason: schemas.EndReasonClientClosed, message: "write: " + err.Error()})
+		w.finish()
+		return true
+	}
+	w.run()
+	return true
 }
 
 func (w *writer) writeDatagram(d schemas.UDPData, scratch *[]byte) error {

@@ -312,6 +312,21 @@ func (w *writer) write(f outFrame, scratch *[]byte) error {
 	return nil
 }
 
+// deliverQueued writes a queued stream chunk or datagram within the deadline already set.
+func (w *writer) deliverQueued(f outFrame, scratch *[]byte) error {
+	if d, ok := f.control.(schemas.UDPData); ok {
+		return w.writeDatagram(d, scratch)
+	}
+	if f.control != nil {
+		return nil
+	}
+	if err := w.writeData(f, scratch); err != nil {
+		return err
+	}
+	w.s.usage.AddDown(len(f.payload))
+	return nil
+}
+
 func (w *writer) writeData(f outFrame, scratch *[]byte) error {
 	if !w.s.binary {
 		*scratch = wire.AppendStreamDataJSON((*scratch)[:0], f.streamID, f.payload)
@@ -349,10 +364,8 @@ func (w *writer) finish() {
 	var scratch []byte
 	for data.n > 0 {
 		f := data.pop()
-		if deliver && w.writeData(f, &scratch) == nil {
-			w.s.usage.AddDown(len(f.payload))
-		} else {
-			deliver = false
+		if deliver {
+			deliver = w.deliverQueued(f, &scratch) == nil
 		}
 		w.s.releaseChunk(f.chunk)
 	}

@@ -1,9 +1,9 @@
 package udp
 
 import (
+	"bytes"
 	"errors"
 	"net"
-	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -33,7 +33,14 @@ type flow struct {
 	active   atomic.Int64
 	done     chan struct{}
 	once     sync.Once
-	names    map[string]netip.AddrPort
+	// heads are the SOCKS addresses, the head of every packet, of the targets the policy
+	// passed: literals for addresses (the session's read loop only), names for resolved host
+	// names (sendLoop only).
+	literals map[string][]byte
+	names    map[string][]byte
+	// source is the last reply's SOCKS address and its text (readLoop only).
+	source     []byte
+	sourceText string
 }
 
 func openFlow(r *Relay, id uint32, node *upstream.Node) (*flow, error) {
@@ -42,7 +49,7 @@ func openFlow(r *Relay, id uint32, node *upstream.Node) (*flow, error) {
 		return nil, err
 	}
 	fl := &flow{r: r, id: id, node: node, conn: conn, nodeAddr: addr, queue: make(chan schemas.UDPData, flowQueue),
-		done: make(chan struct{}), names: map[string]netip.AddrPort{}}
+		done: make(chan struct{}), literals: map[string][]byte{}, names: map[string][]byte{}}
 	fl.touch()
 	return fl, nil
 }
@@ -85,14 +92,45 @@ func (fl *flow) sendLoop() {
 			}
 		case f := <-fl.queue:
 			fl.r.release(len(f.Payload))
-			buf = fl.send(f, buf)
+			if head, ok := fl.head(fl.names, f.Addr); ok {
+				buf = fl.send(head, f.Payload, buf)
+			}
 		}
 	}
 }
 
-func (fl *flow) send(f schemas.UDPData, buf []byte) []byte {
+// send writes one datagram to the node behind head; buf is the packet scratch, returned for
+// reuse.
+func (fl *flow) send(head, payload, buf []byte) []byte {
 	r := fl.r
-	target, err := fl.resolve(f.Addr)
+	if r.Charge != nil && !r.Charge(r.ctx, len(payload)) {
+		r.drop(metrics.DropQuota)
+		return buf
+	}
+	buf = append(append(buf[:0], head...), payload...)
+	if _, err := fl.conn.WriteTo(buf, fl.nodeAddr); err != nil {
+		select {
+		case <-fl.done:
+		default:
+			r.drop(metrics.DropNode)
+			r.Log.Debug().Err(err).Int64("node", fl.node.ID).Msg("udp datagram not sent to the outline node")
+		}
+		return buf
+	}
+	r.Usage.AddUp(len(payload))
+	r.up.Inc()
+	fl.touch()
+	return buf
+}
+
+// head applies the policy to addr once and remembers the packet head in known (bounded);
+// false when the datagram is refused (the client was told).
+func (fl *flow) head(known map[string][]byte, addr string) ([]byte, bool) {
+	if head, ok := known[addr]; ok {
+		return head, true
+	}
+	r := fl.r
+	ap, err := r.Policy.Resolve(r.ctx, addr)
 	if err != nil {
 		var fail *upstream.Failure
 		if !errors.As(err, &fail) {
@@ -104,46 +142,14 @@ func (fl *flow) send(f schemas.UDPData, buf []byte) []byte {
 		}
 		r.drop(reason)
 		r.Sink.Refused(fl.id, fail.Code, "", fail.Message)
-		return buf
+		return nil, false
 	}
-	if r.Charge != nil && !r.Charge(r.ctx, len(f.Payload)) {
-		r.drop(metrics.DropQuota)
-		return buf
+	if len(known) >= resolved {
+		clear(known)
 	}
-	buf = append(append(buf[:0], socks.ParseAddr(target.String())...), f.Payload...)
-	if _, err := fl.conn.WriteTo(buf, fl.nodeAddr); err != nil {
-		select {
-		case <-fl.done:
-		default:
-			r.drop(metrics.DropNode)
-			r.Log.Debug().Err(err).Int64("node", fl.node.ID).Msg("udp datagram not sent to the outline node")
-		}
-		return buf
-	}
-	r.Usage.AddUp(len(f.Payload))
-	r.Metrics.UDPDatagrams.WithLabelValues(metrics.DirectionUp).Inc()
-	fl.touch()
-	return buf
-}
-
-// resolve applies the policy; the answers for host names are remembered by the flow (only its
-// sendLoop resolves names).
-func (fl *flow) resolve(target string) (netip.AddrPort, error) {
-	if _, err := netip.ParseAddrPort(target); err == nil {
-		return fl.r.Policy.Resolve(fl.r.ctx, target)
-	}
-	if ap, ok := fl.names[target]; ok {
-		return ap, nil
-	}
-	ap, err := fl.r.Policy.Resolve(fl.r.ctx, target)
-	if err != nil {
-		return ap, err
-	}
-	if len(fl.names) >= resolved {
-		clear(fl.names)
-	}
-	fl.names[target] = ap
-	return ap, nil
+	head := socks.ParseAddr(ap.String())
+	known[addr] = head
+	return head, true
 }
 
 func (fl *flow) readLoop() {
@@ -176,10 +182,13 @@ func (fl *flow) readLoop() {
 			r.drop(metrics.DropQuota)
 			continue
 		}
-		if !r.Sink.Datagram(fl.id, src.String(), append([]byte(nil), payload...)) {
+		if !bytes.Equal(src, fl.source) {
+			fl.source, fl.sourceText = append(fl.source[:0], src...), src.String()
+		}
+		if !r.Sink.Datagram(fl.id, fl.sourceText, payload) {
 			r.drop(metrics.DropQueue)
 			continue
 		}
-		r.Metrics.UDPDatagrams.WithLabelValues(metrics.DirectionDown).Inc()
+		r.down.Inc()
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/httvps/httvps/services/gateway/internal/accounting"
 	"github.com/httvps/httvps/services/gateway/internal/metrics"
 	"github.com/httvps/httvps/services/gateway/internal/upstream"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 )
 
@@ -28,7 +29,8 @@ type Limits struct {
 	Queued int
 }
 
-// Sink is the session side: Datagram must not block (false: dropped), Closed sends
+// Sink is the session side: Datagram writes or queues a datagram for the client and must
+// not wait for room (false: dropped); payload is valid only during the call. Closed sends
 // udp_close and Refused an error frame with flow_id.
 type Sink interface {
 	Datagram(flowID uint32, source string, payload []byte) bool
@@ -59,6 +61,8 @@ type Relay struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	rate    *bucket
+	up      prometheus.Counter
+	down    prometheus.Counter
 	queued  atomic.Int64
 	scratch []byte
 	running sync.WaitGroup
@@ -69,13 +73,16 @@ type Relay struct {
 
 func New(ctx context.Context, d Deps) *Relay {
 	ctx, cancel := context.WithCancel(ctx)
-	r := &Relay{Deps: d, ctx: ctx, cancel: cancel, rate: newBucket(d.Limits.Rate, time.Now()), flows: map[uint32]*flow{}}
+	r := &Relay{Deps: d, ctx: ctx, cancel: cancel, rate: newBucket(d.Limits.Rate, time.Now()), flows: map[uint32]*flow{},
+		up:   d.Metrics.UDPDatagrams.WithLabelValues(metrics.DirectionUp),
+		down: d.Metrics.UDPDatagrams.WithLabelValues(metrics.DirectionDown)}
 	r.running.Go(r.sweep)
 	return r
 }
 
 // Send relays one client datagram; it never blocks on the network. A datagram to an IP
-// address is written at once; one to a host name waits in its flow's queue for the resolver.
+// address is written at once (the policy's answer remembered by the flow); one to a host name
+// waits in its flow's queue for the resolver.
 // Send is called from one goroutine (the session's read loop) and f.Payload is not kept.
 func (r *Relay) Send(f schemas.UDPData) {
 	switch {
@@ -92,8 +99,14 @@ func (r *Relay) Send(f schemas.UDPData) {
 	if !ok {
 		return
 	}
+	if head, ok := fl.literals[f.Addr]; ok {
+		r.scratch = fl.send(head, f.Payload, r.scratch)
+		return
+	}
 	if _, err := netip.ParseAddrPort(f.Addr); err == nil {
-		r.scratch = fl.send(f, r.scratch)
+		if head, ok := fl.head(fl.literals, f.Addr); ok {
+			r.scratch = fl.send(head, f.Payload, r.scratch)
+		}
 		return
 	}
 	f.Payload = append([]byte(nil), f.Payload...)
