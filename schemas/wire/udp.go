@@ -75,16 +75,18 @@ func splitUDPAddr(addr string) (udpAddr, error) {
 	a := udpAddr{host: host, port: uint16(port)}
 	if ip, err := netip.ParseAddr(host); err == nil && ip.Zone() == "" {
 		a.ip = ip.Unmap()
-	} else if !printableName(host) {
-		return udpAddr{}, protocolError("udp_data addr %q: a name is printable ASCII (send IDNs in punycode)", truncate(addr))
+	} else if !hostName(host) {
+		return udpAddr{}, protocolError("udp_data addr %q: a name has only letters, digits, '-', '.' and '_' (send IDNs in punycode)", truncate(addr))
 	}
 	return a, nil
 }
 
-// printableName reports whether a host name has only printable ASCII, no space.
-func printableName(name string) bool {
+// hostName reports whether name has only the bytes of a DNS host name: ASCII letters and
+// digits, '-', '.' and '_'.
+func hostName(name string) bool {
 	for i := 0; i < len(name); i++ {
-		if name[i] <= ' ' || name[i] > '~' {
+		c := name[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '.' || c == '_') {
 			return false
 		}
 	}
@@ -141,8 +143,8 @@ func SplitSOCKSAddr(b []byte) (addr string, rest []byte, err error) {
 			return "", nil, protocolError("name empty or cut short")
 		}
 		host, rest = string(rest[1:1+int(rest[0])]), rest[1+int(rest[0]):]
-		if !printableName(host) {
-			return "", nil, protocolError("name has a byte outside printable ASCII (send IDNs in punycode)")
+		if !hostName(host) {
+			return "", nil, protocolError("name has a byte other than letters, digits, '-', '.' and '_' (send IDNs in punycode)")
 		}
 	default:
 		return "", nil, protocolError("address type 0x%02x unknown", b[0])

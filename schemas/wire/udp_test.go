@@ -63,10 +63,13 @@ func TestBadUDPFrames(t *testing.T) {
 		{"json port 0", nil, `{"type":"udp_data","flow_id":1,"addr":"1.2.3.4:0","payload":""}`, "port from 1"},
 		{"json bad base64", nil, `{"type":"udp_data","flow_id":1,"addr":"1.2.3.4:53","payload":"!!"}`, "malformed"},
 		{"json close flow 0", nil, `{"type":"udp_close"}`, "no flow_id"},
-		{"binary name not UTF-8", []byte{3, 0, 0, 0, 1, 3, 2, 0xff, 'a', 0, 53}, "", "printable ASCII"},
-		{"binary name with a space", []byte{3, 0, 0, 0, 1, 3, 3, 'a', ' ', 'b', 0, 53}, "", "printable ASCII"},
-		{"binary name with a control byte", []byte{3, 0, 0, 0, 1, 3, 2, 'a', '\n', 0, 53}, "", "printable ASCII"},
+		{"binary name not UTF-8", []byte{3, 0, 0, 0, 1, 3, 2, 0xff, 'a', 0, 53}, "", "letters, digits"},
+		{"binary name with a space", []byte{3, 0, 0, 0, 1, 3, 3, 'a', ' ', 'b', 0, 53}, "", "letters, digits"},
+		{"binary name with a control byte", []byte{3, 0, 0, 0, 1, 3, 2, 'a', '\n', 0, 53}, "", "letters, digits"},
+		{"binary name with a bracket", []byte{3, 0, 0, 0, 1, 3, 3, '0', '0', '[', 0x30, 0x30}, "", "letters, digits"},
+		{"binary name with a colon", []byte{3, 0, 0, 0, 1, 3, 3, 'a', ':', 'b', 0, 53}, "", "letters, digits"},
 		{"json name not ASCII", nil, `{"type":"udp_data","flow_id":1,"addr":"bücher.example:53","payload":""}`, "punycode"},
+		{"json name with a slash", nil, `{"type":"udp_data","flow_id":1,"addr":"a/b:53","payload":""}`, "punycode"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
