@@ -111,7 +111,7 @@ func (st *stream) run() {
 	stop := context.AfterFunc(st.ctx, func() { conn.Close() })
 	defer stop()
 	upDone := make(chan struct{})
-	workers.Go(func() {
+	uploaders.Go(func() {
 		defer close(upDone)
 		st.pumpUp(conn)
 	})
