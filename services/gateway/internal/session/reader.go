@@ -149,7 +149,7 @@ func (s *Session) onOpen(f schemas.StreamOpen) {
 		s.streamFault(f.StreamID, refusal.Code, refusal.Limit, refusal.Message)
 		return
 	}
-	workers.GoIn(&s.running, st.run)
+	s.running.Go(st.run)
 }
 
 func (s *Session) onData(f schemas.StreamData) (ending, bool) {

@@ -111,10 +111,10 @@ func (st *stream) run() {
 	stop := context.AfterFunc(st.ctx, func() { conn.Close() })
 	defer stop()
 	upDone := make(chan struct{})
-	uploaders.Go(func() {
+	go func() {
 		defer close(upDone)
 		st.pumpUp(conn)
-	})
+	}()
 	received, err := st.pumpDown(conn)
 	switch {
 	case st.ctx.Err() != nil:
@@ -131,7 +131,7 @@ func (st *stream) run() {
 	}
 	<-upDone
 	// the session's next stream may skip the connect; after this stream, off its path
-	st.s.nodes.Refill(st.s.ctx, st.s.mem, func(f func()) { workers.GoIn(&st.s.running, f) })
+	st.s.nodes.Refill(st.s.ctx, st.s.mem, st.s.running.Go)
 }
 
 func (st *stream) connect() (*upstream.Conn, bool) {
