@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"errors"
+	"github.com/httvps/httvps/shared/pause"
 	"strings"
 	"sync"
 	"time"
@@ -33,21 +34,10 @@ type Tunnel struct {
 func NewTunnel(cfg Config, log zerolog.Logger) *Tunnel {
 	t := &Tunnel{
 		cfg: cfg, log: log, backoff: NewBackoff(cfg.BackoffMin, cfg.BackoffMax),
-		sleep: sleepCtx, now: time.Now, ready: make(chan struct{}),
+		sleep: pause.For, now: time.Now, ready: make(chan struct{}),
 	}
 	t.dial = func(ctx context.Context) (*Session, error) { return DialLogger(ctx, cfg, log) }
 	return t
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
 }
 
 // Session is the current session, nil while (re)connecting.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/httvps/httvps/shared/pause"
 	"hash/maphash"
 	"sync"
 	"time"
@@ -69,7 +70,7 @@ func (p *pipeline[T]) fetch(ctx context.Context, queues []chan []jsconsume.Item[
 				return
 			}
 			p.log.Warn().Err(err).Str("consumer", p.name).Msg("fetch failed")
-			sleepCtx(ctx, p.nakDelay)
+			pause.For(ctx, p.nakDelay)
 			continue
 		}
 		parts := make([][]jsconsume.Item[T], len(queues))

@@ -4,8 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/httvps/httvps/shared/pause"
 	"sync"
-	"time"
 
 	"github.com/httvps/httvps/schemas"
 	"github.com/httvps/httvps/shared/logging"
@@ -124,7 +124,7 @@ func (s *Service) waitConsumer(ctx context.Context, stream, name string) jetstre
 			return c
 		}
 		s.log.Warn().Err(err).Str("consumer", name).Str("stream", stream).Msg("durable consumer not available yet, retrying")
-		sleepCtx(ctx, s.cfg.NakDelay)
+		pause.For(ctx, s.cfg.NakDelay)
 	}
 	return nil
 }
@@ -137,13 +137,4 @@ func (s *Service) inTx(ctx context.Context, op string, fn func(ctx context.Conte
 		return fmt.Errorf("%s: %w", op, err)
 	}
 	return nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }

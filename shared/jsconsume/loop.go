@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/httvps/httvps/shared/pause"
 	"time"
 
 	"github.com/nats-io/nats.go/jetstream"
@@ -72,7 +73,7 @@ func (l *Loop[T]) Run(ctx context.Context) error {
 				break
 			}
 			l.Log.Warn().Err(err).Str("consumer", l.Name).Msg("fetch failed")
-			sleep(ctx, delay)
+			pause.For(ctx, delay)
 			continue
 		}
 		var items []Item[T]
@@ -124,13 +125,4 @@ func (l *Loop[T]) terminate(msg jetstream.Msg, err error) {
 		l.Log.Warn().Err(terr).Msg("term")
 	}
 	l.Metrics.add(l.Name, "term", 1)
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
-	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/httvps/httvps/shared/pause"
 	"io"
 	"time"
 
@@ -64,7 +65,7 @@ func connect(ctx context.Context, cfg Config, onAsync func(error)) (*nats.Conn, 
 		if !unreachable(err) {
 			return nil, connectError(err)
 		}
-		if !wait(ctx) {
+		if !pause.For(ctx, retryWait) {
 			return nil, fmt.Errorf("%s: %w (gave up after %s, %s)", natsx.EnvURL, err, cfg.Timeout, EnvTimeout)
 		}
 	}
@@ -93,19 +94,8 @@ func provision(ctx context.Context, js jetstream.JetStream, cfg Config) ([]natsx
 			return nil, context.Cause(ctx)
 		case !clusterForming(err):
 			return nil, err
-		case !wait(ctx):
+		case !pause.For(ctx, retryWait):
 			return nil, fmt.Errorf("%w (gave up after %s, %s)", err, cfg.Timeout, EnvTimeout)
 		}
-	}
-}
-
-func wait(ctx context.Context) bool {
-	t := time.NewTimer(retryWait)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"github.com/httvps/httvps/shared/pause"
 	"io"
 	"time"
 
@@ -178,7 +179,7 @@ func waitBaseline(ctx context.Context, gw *gatewayChild, b Baseline, d time.Dura
 		if (goroutines <= b.Goroutines && fds <= b.FDs) || time.Now().After(deadline) || ctx.Err() != nil {
 			return goroutines, fds, ctx.Err()
 		}
-		sleep(ctx, 200*time.Millisecond)
+		pause.For(ctx, 200*time.Millisecond)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/httvps/httvps/shared/pause"
 	"net"
 	"sync"
 	"sync/atomic"
@@ -135,7 +136,7 @@ func measureFlood(ctx context.Context, gw *gatewayChild, cfg client.Config, in *
 			f.Sites = topSites(base.Sites, m.Sites, max(f.Opened, 1), 6)
 		}
 		f.MaxCharged = max(f.MaxCharged, uint64(max(m.Charged, 0)))
-		sleep(ctx, 500*time.Millisecond)
+		pause.For(ctx, 500*time.Millisecond)
 	}
 	stop.Store(true)
 	closeAll(sessions)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/httvps/httvps/shared/pause"
 	"os/exec"
 	"strings"
 	"sync"
@@ -72,7 +73,7 @@ func (p *loggedProcess) waitLogged(ctx context.Context, s string, d time.Duratio
 		if time.Now().After(deadline) || ctx.Err() != nil {
 			return false
 		}
-		sleep(ctx, 50*time.Millisecond)
+		pause.For(ctx, 50*time.Millisecond)
 	}
 }
 

@@ -3,6 +3,7 @@ package bench
 import (
 	"context"
 	"fmt"
+	"github.com/httvps/httvps/shared/pause"
 	"io"
 	"net"
 	"slices"
@@ -80,11 +81,11 @@ func measureThroughput(ctx context.Context, p Path, k int, warmup, window time.D
 			}
 		})
 	}
-	sleep(ctx, warmup)
+	pause.For(ctx, warmup)
 	before := snapshot(counts)
 	cpu := watchCPU(p.Procs)
 	start := time.Now()
-	sleep(ctx, window)
+	pause.For(ctx, window)
 	after := snapshot(counts)
 	elapsed := time.Since(start)
 	shares := cpu.stop()
@@ -122,15 +123,6 @@ func snapshot(counts []atomic.Int64) []int64 {
 		out[i] = counts[i].Load()
 	}
 	return out
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
 }
 
 // Latency is a distribution summary.

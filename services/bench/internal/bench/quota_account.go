@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/httvps/httvps/shared/pause"
 	"strconv"
 	"time"
 
@@ -94,6 +95,6 @@ func settleQuota(ctx context.Context, a system.Admin, user int64, c *QuotaCase, 
 		if c.Settled || time.Now().After(deadline) || ctx.Err() != nil {
 			return ctx.Err()
 		}
-		sleep(ctx, 100*time.Millisecond)
+		pause.For(ctx, 100*time.Millisecond)
 	}
 }

@@ -94,17 +94,6 @@ func (c *Control) Run(ctx context.Context) {
 	wg.Wait()
 }
 
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
-
 func moveOff(ev schemas.ControlEvent, subject string, nodes Nodes, log zerolog.Logger) {
 	id, err := strconv.ParseInt(ev.ID, 10, 64)
 	if err != nil || ev.What != schemas.ControlMove || id <= 0 {

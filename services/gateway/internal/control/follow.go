@@ -3,6 +3,7 @@ package control
 import (
 	"context"
 	"encoding/json"
+	"github.com/httvps/httvps/shared/pause"
 	"time"
 
 	"github.com/httvps/httvps/schemas"
@@ -39,7 +40,7 @@ func (c *Control) follow(ctx context.Context) {
 			}
 		}
 		c.log.Warn().Err(err).Dur("retry_in", backoff).Msg("control stream not followed yet")
-		if !sleepCtx(ctx, backoff) {
+		if !pause.For(ctx, backoff) {
 			return
 		}
 		backoff = min(2*backoff, followRetryMax)

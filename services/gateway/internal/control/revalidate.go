@@ -2,6 +2,7 @@ package control
 
 import (
 	"context"
+	"github.com/httvps/httvps/shared/pause"
 	"sync"
 	"time"
 
@@ -32,7 +33,7 @@ func (c *Control) revalidateLoop(ctx context.Context) {
 		case <-reconnected:
 			c.log.Info().Msg("reconnected to NATS, validating live sessions again")
 			for round := 0; round < retryRounds && c.revalidate(ctx) > 0; round++ {
-				if !sleepCtx(ctx, retryDelay) {
+				if !pause.For(ctx, retryDelay) {
 					return
 				}
 			}

@@ -7,6 +7,7 @@ package quota
 import (
 	"context"
 	"errors"
+	"github.com/httvps/httvps/shared/pause"
 	"sync"
 	"time"
 
@@ -170,7 +171,7 @@ func (l *Lease) ask(req schemas.LeaseRequest) {
 			l.refused = l.ctx.Err()
 		default:
 			l.mu.Unlock()
-			sleep(l.ctx, l.cfg.Retry)
+			pause.For(l.ctx, l.cfg.Retry)
 			l.mu.Lock()
 			req.Used = l.used
 			l.mu.Unlock()
@@ -180,14 +181,5 @@ func (l *Lease) ask(req schemas.LeaseRequest) {
 		l.notifyLocked()
 		l.mu.Unlock()
 		return
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-	case <-t.C:
 	}
 }
