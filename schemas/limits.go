@@ -101,6 +101,9 @@ func SlotSubjects() []string {
 // SlotSubject is the subject of one gateway's slot request of the given base.
 func SlotSubject(base, gatewayID string) string { return base + "." + token(gatewayID) }
 
+// SlotEndpoint is the subject the usage-aggregator serves a base on: every gateway's.
+func SlotEndpoint(base string) string { return base + ".*" }
+
 // GatewaySlotSubjects are the slot requests of one gateway: the only ones it may send.
 func GatewaySlotSubjects(gatewayID string) []string {
 	out := SlotSubjects()

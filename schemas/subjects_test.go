@@ -33,8 +33,8 @@ func TestSubjectBuilders(t *testing.T) {
 		{"admin", schemas.AdminSubject(schemas.ResourceDevices, schemas.VerbSetStatus), "httvps.rpc.admin.devices.set-status", "httvps.rpc.admin.*.*"},
 		{"admin outline nodes", schemas.AdminSubject(schemas.ResourceOutlineNodes, schemas.VerbList), "httvps.rpc.admin.outline-nodes.list", "httvps.rpc.admin.*.*"},
 		{"admin sanitised", schemas.AdminSubject("users.x", "get >"), "httvps.rpc.admin.users_x.get__", "httvps.rpc.admin.*.*"},
-		{"slot lease", schemas.SlotSubject(schemas.SubjectSessionLease, "gw-1"), "httvps.rpc.usage.lease.gw-1", schemas.SubjectSessionLease + ".*"},
-		{"slot sanitised", schemas.SlotSubject(schemas.SubjectSessionOpen, "gw.1>"), "httvps.rpc.usage.session-open.gw_1_", schemas.SubjectSessionOpen + ".*"},
+		{"slot lease", schemas.SlotSubject(schemas.SubjectSessionLease, "gw-1"), "httvps.rpc.usage.lease.gw-1", schemas.SlotEndpoint(schemas.SubjectSessionLease)},
+		{"slot sanitised", schemas.SlotSubject(schemas.SubjectSessionOpen, "gw.1>"), "httvps.rpc.usage.session-open.gw_1_", schemas.SlotEndpoint(schemas.SubjectSessionOpen)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

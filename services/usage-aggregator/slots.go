@@ -59,7 +59,7 @@ func (s *Service) startSlots(ctx context.Context) (slotServer, error) {
 		{"keepalive", schemas.SubjectSessionKeepalive, rpc.HandleSubject(srv, "keepalive", fromGateway(schemas.SubjectSessionKeepalive, s.keepalive))},
 	}
 	for _, e := range endpoints {
-		if err := svc.AddEndpoint(e.name, pool.Wrap(e.handler), micro.WithEndpointSubject(e.subject+".*")); err != nil {
+		if err := svc.AddEndpoint(e.name, pool.Wrap(e.handler), micro.WithEndpointSubject(schemas.SlotEndpoint(e.subject))); err != nil {
 			_ = slotServer{svc, pool}.Stop()
 			return slotServer{}, fmt.Errorf("usage-aggregator: add endpoint %s: %w", e.name, err)
 		}

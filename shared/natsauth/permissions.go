@@ -132,7 +132,7 @@ func ServicePermissions(name string) (Permissions, error) {
 func slotEndpoints() []string {
 	out := schemas.SlotSubjects()
 	for i, base := range out {
-		out[i] = base + ".*"
+		out[i] = schemas.SlotEndpoint(base)
 	}
 	return out
 }

@@ -32,7 +32,7 @@ func addSlots(tb testing.TB, svc micro.Service, srv rpc.Server) {
 		})},
 	}
 	for _, e := range endpoints {
-		if err := svc.AddEndpoint(e.name, e.h, micro.WithEndpointSubject(e.subject+".*")); err != nil {
+		if err := svc.AddEndpoint(e.name, e.h, micro.WithEndpointSubject(schemas.SlotEndpoint(e.subject))); err != nil {
 			tb.Fatalf("control plane: %v", err)
 		}
 	}
